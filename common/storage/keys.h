@@ -1,0 +1,82 @@
+// The key scheme: how every Redis key in the suite is named.
+//
+//   employability:{<tenancy>}:<service>:<kind>[:<part>...]
+//
+// - <tenancy> is the hash tag: Redis Cluster places every key with the same
+//   text between the braces in the same hash slot, so a record, its indexes,
+//   its idempotency key and the events it emits can commit in one atomic
+//   batch (MULTI/EXEC or a Lua script) on one node. One Redis today, Redis
+//   Cluster tomorrow, the same keys.
+// - The tenancy is the owner of the record. Participant data belongs to a
+//   contract: "c:<contract id>". Organisation-wide data (a later issue) uses
+//   "o:<organisation id>"; data with no owner uses "global".
+// - <service> namespaces keys per service: no service reads another's keys.
+// - Parts are ids the service generated or validated ([a-z0-9-] only), never
+//   personal data: values that must be looked up by personal data (such as
+//   the duplicate check on a National Insurance number) are hashed first.
+//
+// Examples (service "participants", contract "north-west-1"):
+//   employability:{c:north-west-1}:participants:participant:<id>   record
+//   employability:{c:north-west-1}:participants:index:all          index
+//   employability:{c:north-west-1}:participants:idem:<org>:<req>   idempotency
+//   employability:{c:north-west-1}:participants:events             stream
+//   employability:participants:streams   the set of that service's streams
+//                                        (its own slot; written once per
+//                                        tenancy, outside the atomic batch)
+#ifndef EMPLOYABILITY_COMMON_STORAGE_KEYS_H_
+#define EMPLOYABILITY_COMMON_STORAGE_KEYS_H_
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace employability::storage {
+
+// The tenancy of participant data held under a contract.
+inline std::string ContractTenancy(absl::string_view contract) {
+  return absl::StrCat("c:", contract);
+}
+
+// Names the keys of one service within one tenancy.
+class KeySpace {
+ public:
+  KeySpace(absl::string_view service, absl::string_view tenancy)
+      : prefix_(absl::StrCat("employability:{", tenancy, "}:", service, ":")) {}
+
+  // A record: <prefix><kind>:<id>
+  std::string Record(absl::string_view kind, absl::string_view id) const {
+    return absl::StrCat(prefix_, kind, ":", id);
+  }
+  // A record below another one: <prefix><kind>:<parent id>:<id>
+  std::string Child(absl::string_view kind, absl::string_view parent_id,
+                    absl::string_view id) const {
+    return absl::StrCat(prefix_, kind, ":", parent_id, ":", id);
+  }
+  // An index: <prefix>index:<name>[:<value>]
+  std::string Index(absl::string_view name) const {
+    return absl::StrCat(prefix_, "index:", name);
+  }
+  std::string Index(absl::string_view name, absl::string_view value) const {
+    return absl::StrCat(prefix_, "index:", name, ":", value);
+  }
+  // The idempotency key of a create, scoped per organisation.
+  std::string Idempotency(absl::string_view organisation,
+                          absl::string_view request_id) const {
+    return absl::StrCat(prefix_, "idem:", organisation, ":", request_id);
+  }
+  // The service's event stream for this tenancy.
+  std::string Events() const { return absl::StrCat(prefix_, "events"); }
+
+ private:
+  std::string prefix_;
+};
+
+// The set of every event stream a service has written to.
+inline std::string StreamRegistry(absl::string_view service) {
+  return absl::StrCat("employability:", service, ":streams");
+}
+
+}  // namespace employability::storage
+
+#endif  // EMPLOYABILITY_COMMON_STORAGE_KEYS_H_

@@ -1,0 +1,61 @@
+#include "common/storage/store.h"
+
+#include <utility>
+
+namespace employability::storage {
+
+Batch& Batch::ExpectAbsent(std::string key) {
+  steps_.push_back({Op::kExpectAbsent, std::move(key)});
+  return *this;
+}
+Batch& Batch::ExpectVersion(std::string key, int64_t version) {
+  steps_.push_back({Op::kExpectVersion, std::move(key), "", "", version});
+  return *this;
+}
+Batch& Batch::Put(std::string key, std::string value) {
+  steps_.push_back({Op::kPut, std::move(key), "", std::move(value)});
+  return *this;
+}
+Batch& Batch::PutWithExpiry(std::string key, std::string value,
+                            absl::Duration ttl) {
+  steps_.push_back(
+      {Op::kPutWithExpiry, std::move(key), "", std::move(value), 0, ttl});
+  return *this;
+}
+Batch& Batch::Delete(std::string key) {
+  steps_.push_back({Op::kDelete, std::move(key)});
+  return *this;
+}
+Batch& Batch::Increment(std::string key, int64_t delta) {
+  steps_.push_back({Op::kIncrement, std::move(key), "", "", delta});
+  return *this;
+}
+Batch& Batch::IndexAdd(std::string index, std::string member, int64_t score) {
+  steps_.push_back(
+      {Op::kIndexAdd, std::move(index), std::move(member), "", score});
+  return *this;
+}
+Batch& Batch::IndexRemove(std::string index, std::string member) {
+  steps_.push_back({Op::kIndexRemove, std::move(index), std::move(member)});
+  return *this;
+}
+Batch& Batch::StreamAppend(std::string stream, std::string payload) {
+  steps_.push_back({Op::kStreamAppend, std::move(stream), "", std::move(payload)});
+  return *this;
+}
+
+absl::StatusOr<int64_t> Store::Put(const std::string& key, std::string value) {
+  Batch batch;
+  batch.Put(key, std::move(value));
+  absl::StatusOr<BatchResult> result = Commit(batch);
+  if (!result.ok()) return result.status();
+  return result->versions.at(0);
+}
+
+absl::Status Store::Delete(const std::string& key) {
+  Batch batch;
+  batch.Delete(key);
+  return Commit(batch).status();
+}
+
+}  // namespace employability::storage
