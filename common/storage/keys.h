@@ -72,6 +72,10 @@ class KeySpace {
   std::string prefix_;
 };
 
+// A key part derived from personal data (a National Insurance number, say):
+// the lower-case hex SHA-256 of `value`, so that keys never hold the data.
+std::string HashedKeyPart(absl::string_view value);
+
 // The set of every event stream a service has written to.
 inline std::string StreamRegistry(absl::string_view service) {
   return absl::StrCat("employability:", service, ":streams");

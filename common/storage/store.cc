@@ -1,47 +1,76 @@
 #include "common/storage/store.h"
 
+#include <openssl/sha.h>
+
 #include <utility>
+
+#include "absl/strings/escaping.h"
+#include "common/storage/keys.h"
 
 namespace employability::storage {
 
+namespace {
+
+Batch::Step MakeStep(Batch::Op op, std::string key, std::string member = "",
+                     std::string value = "", int64_t number = 0,
+                     absl::Duration ttl = absl::ZeroDuration()) {
+  Batch::Step step;
+  step.op = op;
+  step.key = std::move(key);
+  step.member = std::move(member);
+  step.value = std::move(value);
+  step.number = number;
+  step.ttl = ttl;
+  return step;
+}
+
+}  // namespace
+
 Batch& Batch::ExpectAbsent(std::string key) {
-  steps_.push_back({Op::kExpectAbsent, std::move(key)});
+  steps_.push_back(MakeStep(Op::kExpectAbsent, std::move(key)));
   return *this;
 }
 Batch& Batch::ExpectVersion(std::string key, int64_t version) {
-  steps_.push_back({Op::kExpectVersion, std::move(key), "", "", version});
+  steps_.push_back(MakeStep(Op::kExpectVersion, std::move(key), "", "", version));
   return *this;
 }
 Batch& Batch::Put(std::string key, std::string value) {
-  steps_.push_back({Op::kPut, std::move(key), "", std::move(value)});
+  steps_.push_back(MakeStep(Op::kPut, std::move(key), "", std::move(value)));
   return *this;
 }
 Batch& Batch::PutWithExpiry(std::string key, std::string value,
                             absl::Duration ttl) {
   steps_.push_back(
-      {Op::kPutWithExpiry, std::move(key), "", std::move(value), 0, ttl});
+      MakeStep(Op::kPutWithExpiry, std::move(key), "", std::move(value), 0, ttl));
   return *this;
 }
 Batch& Batch::Delete(std::string key) {
-  steps_.push_back({Op::kDelete, std::move(key)});
+  steps_.push_back(MakeStep(Op::kDelete, std::move(key)));
   return *this;
 }
 Batch& Batch::Increment(std::string key, int64_t delta) {
-  steps_.push_back({Op::kIncrement, std::move(key), "", "", delta});
+  steps_.push_back(MakeStep(Op::kIncrement, std::move(key), "", "", delta));
   return *this;
 }
 Batch& Batch::IndexAdd(std::string index, std::string member, int64_t score) {
   steps_.push_back(
-      {Op::kIndexAdd, std::move(index), std::move(member), "", score});
+      MakeStep(Op::kIndexAdd, std::move(index), std::move(member), "", score));
   return *this;
 }
 Batch& Batch::IndexRemove(std::string index, std::string member) {
-  steps_.push_back({Op::kIndexRemove, std::move(index), std::move(member)});
+  steps_.push_back(MakeStep(Op::kIndexRemove, std::move(index), std::move(member)));
   return *this;
 }
 Batch& Batch::StreamAppend(std::string stream, std::string payload) {
-  steps_.push_back({Op::kStreamAppend, std::move(stream), "", std::move(payload)});
+  steps_.push_back(MakeStep(Op::kStreamAppend, std::move(stream), "", std::move(payload)));
   return *this;
+}
+
+std::string HashedKeyPart(absl::string_view value) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(value.data()), value.size(), digest);
+  return absl::BytesToHexString(absl::string_view(
+      reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
 absl::StatusOr<int64_t> Store::Put(const std::string& key, std::string value) {

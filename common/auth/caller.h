@@ -1,0 +1,31 @@
+// Who is calling: established once per call at the edge and passed into the
+// domain, which knows nothing of gRPC.
+//
+// Today the caller names itself in the call metadata (x-employability-
+// organisation, x-employability-user). The identity work replaces this with
+// verified bearer tokens and mutual TLS behind the same Caller.
+#ifndef EMPLOYABILITY_COMMON_AUTH_CALLER_H_
+#define EMPLOYABILITY_COMMON_AUTH_CALLER_H_
+
+#include <grpcpp/server_context.h>
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace employability::auth {
+
+inline constexpr char kOrganisationHeader[] = "x-employability-organisation";
+inline constexpr char kUserHeader[] = "x-employability-user";
+
+struct Caller {
+  std::string organisation;  // organisation id
+  std::string user;          // staff user id
+};
+
+// UNAUTHENTICATED when the caller is missing or malformed.
+absl::StatusOr<Caller> CallerFrom(const grpc::CallbackServerContext& context);
+
+}  // namespace employability::auth
+
+#endif  // EMPLOYABILITY_COMMON_AUTH_CALLER_H_

@@ -1,0 +1,40 @@
+// What a service library gives the process that hosts it. The all-in-one
+// suite and each single-service binary build modules from the same
+// ServiceDeps, so a service runs the same code either way.
+#ifndef EMPLOYABILITY_COMMON_SERVER_MODULE_H_
+#define EMPLOYABILITY_COMMON_SERVER_MODULE_H_
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "common/server/server.h"
+#include "common/server/worker_pool.h"
+#include "common/storage/store.h"
+#include "common/time/clock.h"
+#include "prometheus/registry.h"
+
+namespace employability::server {
+
+// Everything a service depends on, passed in (never global) so tests swap it.
+struct ServiceDeps {
+  storage::Store& store;
+  const Clock& clock;
+  IdSource& ids;
+  WorkerPool& workers;
+  prometheus::Registry& metrics;
+};
+
+class ServiceModule {
+ public:
+  virtual ~ServiceModule() = default;
+  // The gRPC services to host; valid for the module's lifetime.
+  virtual std::vector<HostedService> Services() = 0;
+};
+
+using ModuleFactory =
+    std::function<std::unique_ptr<ServiceModule>(const ServiceDeps&)>;
+
+}  // namespace employability::server
+
+#endif  // EMPLOYABILITY_COMMON_SERVER_MODULE_H_

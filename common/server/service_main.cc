@@ -1,0 +1,122 @@
+#include "common/server/service_main.h"
+
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "common/config/config.h"
+#include "common/logging/log.h"
+#include "common/storage/memory_store.h"
+#include "common/storage/redis_store.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "gRPC address to listen on (host:port; port 0 picks one)");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
+          "address of the Prometheus /metrics endpoint; empty disables it");
+ABSL_FLAG(std::string, store, "redis",
+          "storage: 'redis' (production) or 'memory' (demos; lost on exit)");
+ABSL_FLAG(std::string, redis, "127.0.0.1:6379", "Redis address (host:port)");
+ABSL_FLAG(std::string, redis_password, "",
+          "Redis AUTH password; prefer EMPLOYABILITY_REDIS_PASSWORD");
+ABSL_FLAG(int, redis_pool, 4, "Redis connections (each pipelines many calls)");
+ABSL_FLAG(int, redis_timeout_ms, 1000, "Redis command timeout");
+ABSL_FLAG(int, redis_connect_timeout_ms, 250, "Redis connect timeout");
+ABSL_FLAG(int, workers, 32, "threads running service work");
+ABSL_FLAG(int, max_queued, 20000,
+          "calls waiting for a worker before RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, drain_s, 10, "seconds to let calls finish on shutdown");
+
+namespace employability::server {
+namespace {
+
+absl::Status CheckRange(absl::string_view flag, int value, int min, int max) {
+  if (value < min || value > max) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", flag, " must be between ", min, " and ", max, " (got ", value, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckFlags() {
+  for (auto [flag, value, min, max] :
+       {std::tuple<const char*, int, int, int>{"redis_pool", absl::GetFlag(FLAGS_redis_pool), 1, 64},
+        {"redis_timeout_ms", absl::GetFlag(FLAGS_redis_timeout_ms), 10, 60000},
+        {"redis_connect_timeout_ms", absl::GetFlag(FLAGS_redis_connect_timeout_ms), 10, 60000},
+        {"workers", absl::GetFlag(FLAGS_workers), 1, 1024},
+        {"max_queued", absl::GetFlag(FLAGS_max_queued), 1, 10000000},
+        {"drain_s", absl::GetFlag(FLAGS_drain_s), 0, 3600}}) {
+    absl::Status status = CheckRange(flag, value, min, max);
+    if (!status.ok()) return status;
+  }
+  std::string store = absl::GetFlag(FLAGS_store);
+  if (store != "redis" && store != "memory") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--store must be 'redis' or 'memory' (got '", store, "')"));
+  }
+  return config::CheckHostPort("listen", absl::GetFlag(FLAGS_listen));
+}
+
+std::unique_ptr<storage::Store> NewStore(const Clock& clock) {
+  if (absl::GetFlag(FLAGS_store) == "memory") {
+    EMP_LOG(WARNING) << "in-memory store: data is lost when the process stops";
+    return std::make_unique<storage::MemoryStore>(clock);
+  }
+  absl::StatusOr<storage::RedisOptions> options =
+      storage::ParseRedisAddress("--redis", absl::GetFlag(FLAGS_redis));
+  config::ExitOnBadConfig(options.status());
+  options->password = absl::GetFlag(FLAGS_redis_password);
+  options->pool_size = absl::GetFlag(FLAGS_redis_pool);
+  options->command_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_redis_timeout_ms));
+  options->connect_timeout =
+      absl::Milliseconds(absl::GetFlag(FLAGS_redis_connect_timeout_ms));
+  return storage::RedisStore::Create(*options);
+}
+
+ServerOptions ServerOptionsFromFlags() {
+  ServerOptions options;
+  options.address = absl::GetFlag(FLAGS_listen);
+  options.metrics_address = absl::GetFlag(FLAGS_metrics_listen);
+  options.drain_deadline = absl::Seconds(absl::GetFlag(FLAGS_drain_s));
+  return options;
+}
+
+}  // namespace
+
+int ServiceMain(int argc, char** argv, absl::string_view description,
+                const std::vector<ModuleFactory>& factories) {
+  BlockShutdownSignals();  // before any thread starts
+  config::ParseFlags(argc, argv, description);
+  logging::Init(argv[0]);
+  config::ExitOnBadConfig(CheckFlags());
+
+  SystemClock clock;
+  RandomIdSource ids(clock);
+  std::unique_ptr<storage::Store> store = NewStore(clock);
+  auto registry = std::make_shared<prometheus::Registry>();
+  std::vector<std::unique_ptr<ServiceModule>> modules;
+  std::vector<HostedService> services;
+  // Declared before the modules and the server, so destroyed after the
+  // server has drained the calls that use it.
+  WorkerPool workers(absl::GetFlag(FLAGS_workers), absl::GetFlag(FLAGS_max_queued));
+  ServiceDeps deps{*store, clock, ids, workers, *registry};
+  for (const ModuleFactory& factory : factories) {
+    modules.push_back(factory(deps));
+    for (HostedService& hosted : modules.back()->Services()) {
+      services.push_back(std::move(hosted));
+    }
+  }
+  absl::StatusOr<std::unique_ptr<ServerHost>> host =
+      ServerHost::Start(ServerOptionsFromFlags(), std::move(services), registry);
+  config::ExitOnBadConfig(host.status());
+  std::cout << "serving gRPC on port " << (*host)->port();
+  if ((*host)->metrics_port() != 0) {
+    std::cout << ", metrics on port " << (*host)->metrics_port() << " at /metrics";
+  }
+  std::cout << std::endl;
+  int signal = WaitForShutdownSignal();
+  EMP_LOG(INFO) << "signal " << signal << ": shutting down";
+  (*host)->Shutdown();
+  return 0;
+}
+
+}  // namespace employability::server

@@ -1,0 +1,679 @@
+#include "services/participants/participant_records.h"
+
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/idempotency/idempotency.h"
+#include "common/logging/log.h"
+#include "common/status/macros.h"
+#include "common/status/validation.h"
+#include "common/time/proto_time.h"
+#include "common/validation/dates.h"
+#include "employability/participants/v1/participant_events.pb.h"
+
+namespace employability::participants {
+namespace {
+
+using storage::Batch;
+using storage::BatchResult;
+using storage::KeySpace;
+
+// Optimistic writes retry this often when another write got in between.
+constexpr int kAttempts = 5;
+
+// Record kinds within the service's key space.
+constexpr char kParticipant[] = "participant";
+constexpr char kConsents[] = "consents";
+constexpr char kEquality[] = "equality";
+constexpr char kDuplicate[] = "nino";
+
+absl::Status Conflict() {
+  return absl::AbortedError(
+      "the participant kept changing while this call ran; retry");
+}
+
+absl::Status NotShared() {
+  return absl::PermissionDeniedError(
+      "this participant is not shared with your organisation");
+}
+
+std::string VersionTag(int64_t version) { return absl::StrCat(version); }
+
+template <typename Message>
+absl::StatusOr<Message> Decode(const storage::Record& record) {
+  Message message;
+  if (!message.ParseFromString(record.value)) {
+    return absl::DataLossError("a stored record is unreadable");
+  }
+  return message;
+}
+
+bool HasLiveConsent(const v1::ListConsentsResponse& consents,
+                    v1::ConsentPurpose purpose) {
+  for (const v1::Consent& consent : consents.consents()) {
+    if (consent.live() && consent.purpose() == purpose) return true;
+  }
+  return false;
+}
+
+// Page tokens carry the last id returned and a digest of the filters, so a
+// token cannot be replayed against another query.
+std::string EncodePageToken(const std::string& last_id, const std::string& digest) {
+  std::string token;
+  absl::WebSafeBase64Escape(absl::StrCat(last_id, "|", digest), &token);
+  return token;
+}
+
+absl::StatusOr<std::string> DecodePageToken(const std::string& token,
+                                            const std::string& digest) {
+  std::string raw;
+  std::vector<std::string> parts;
+  if (absl::WebSafeBase64Unescape(token, &raw)) parts = absl::StrSplit(raw, '|');
+  if (parts.size() != 2 || parts[0].empty()) {
+    return InvalidField("page_token", "is not a token this service issued");
+  }
+  if (parts[1] != digest) {
+    return InvalidField("page_token", "was issued for a request with other filters");
+  }
+  return parts[0];
+}
+
+std::string FilterDigest(const std::string& contract,
+                         const v1::ListParticipantsRequest& request) {
+  return storage::HashedKeyPart(absl::StrCat(contract, "|", request.status(), "|",
+                                             request.adviser(), "|",
+                                             request.enrolling_organisation()))
+      .substr(0, 12);
+}
+
+bool Matches(const v1::Participant& p, const v1::ListParticipantsRequest& request) {
+  return (request.status() == v1::PARTICIPANT_STATUS_UNSPECIFIED ||
+          p.status() == request.status()) &&
+         (request.adviser().empty() || p.adviser() == request.adviser()) &&
+         (request.enrolling_organisation().empty() ||
+          p.enrolling_organisation() == request.enrolling_organisation());
+}
+
+// The fields an update may name, and how to copy each from the request.
+using FieldCopy = void (*)(const v1::Participant&, v1::Participant&);
+const std::vector<std::pair<std::string, FieldCopy>>& UpdatableFields() {
+  static const auto* fields = new std::vector<std::pair<std::string, FieldCopy>>{
+      {"adviser", [](const v1::Participant& f, v1::Participant& t) { t.set_adviser(f.adviser()); }},
+      {"referral_source", [](const v1::Participant& f, v1::Participant& t) { t.set_referral_source(f.referral_source()); }},
+      {"referral_date", [](const v1::Participant& f, v1::Participant& t) { *t.mutable_referral_date() = f.referral_date(); }},
+      {"given_name", [](const v1::Participant& f, v1::Participant& t) { t.set_given_name(f.given_name()); }},
+      {"family_name", [](const v1::Participant& f, v1::Participant& t) { t.set_family_name(f.family_name()); }},
+      {"date_of_birth", [](const v1::Participant& f, v1::Participant& t) { *t.mutable_date_of_birth() = f.date_of_birth(); }},
+      {"national_insurance_number", [](const v1::Participant& f, v1::Participant& t) { t.set_national_insurance_number(f.national_insurance_number()); }},
+      {"contact", [](const v1::Participant& f, v1::Participant& t) { *t.mutable_contact() = f.contact(); }},
+      {"contact.email", [](const v1::Participant& f, v1::Participant& t) { t.mutable_contact()->set_email(f.contact().email()); }},
+      {"contact.phone", [](const v1::Participant& f, v1::Participant& t) { t.mutable_contact()->set_phone(f.contact().phone()); }},
+      {"contact.address_lines", [](const v1::Participant& f, v1::Participant& t) { *t.mutable_contact()->mutable_address_lines() = f.contact().address_lines(); }},
+      {"contact.postcode", [](const v1::Participant& f, v1::Participant& t) { t.mutable_contact()->set_postcode(f.contact().postcode()); }},
+      {"status", [](const v1::Participant& f, v1::Participant& t) { t.set_status(f.status()); }},
+  };
+  return *fields;
+}
+
+absl::StatusOr<FieldCopy> UpdatableField(const std::string& path) {
+  for (const auto& [name, copy] : UpdatableFields()) {
+    if (name == path) return copy;
+  }
+  return InvalidField("update_mask",
+                      absl::StrCat("'", path, "' is not a field that can be updated"));
+}
+
+}  // namespace
+
+ParticipantRecords::ParticipantRecords(storage::Store& store, const Clock& clock,
+                                       IdSource& ids)
+    : store_(store), clock_(clock), ids_(ids), events_(kServiceKeyspace, clock, ids) {
+  if (!absl::LoadTimeZone("Europe/London", &london_)) {
+    EMP_LOG(WARNING) << "no tzdata for Europe/London; dates use UTC";
+    london_ = absl::UTCTimeZone();
+  }
+}
+
+absl::CivilDay ParticipantRecords::Today() const {
+  return absl::ToCivilDay(clock_.Now(), london_);
+}
+
+KeySpace ParticipantRecords::Keys(const std::string& contract) const {
+  return KeySpace(kServiceKeyspace, storage::ContractTenancy(contract));
+}
+
+std::string ParticipantRecords::DuplicateKey(const KeySpace& keys,
+                                             const v1::Participant& p) const {
+  const auto& dob = p.date_of_birth();
+  return keys.Record(kDuplicate, storage::HashedKeyPart(absl::StrCat(
+                                     p.programme(), "|", p.national_insurance_number(),
+                                     "|", dob.year(), "-", dob.month(), "-", dob.day())));
+}
+
+void ParticipantRecords::AddIndexes(Batch& batch, const KeySpace& keys,
+                                    const v1::Participant& p) const {
+  const std::string id = ParseParticipantName("name", p.name())->participant;
+  batch.IndexAdd(keys.Index("all"), id);
+  batch.IndexAdd(keys.Index("status", v1::ParticipantStatus_Name(p.status())), id);
+  batch.IndexAdd(keys.Index("organisation", p.enrolling_organisation()), id);
+  if (!p.adviser().empty()) batch.IndexAdd(keys.Index("adviser", p.adviser()), id);
+}
+
+void ParticipantRecords::RemoveIndexes(Batch& batch, const KeySpace& keys,
+                                       const v1::Participant& p) const {
+  const std::string id = ParseParticipantName("name", p.name())->participant;
+  batch.IndexRemove(keys.Index("all"), id);
+  batch.IndexRemove(keys.Index("status", v1::ParticipantStatus_Name(p.status())), id);
+  batch.IndexRemove(keys.Index("organisation", p.enrolling_organisation()), id);
+  if (!p.adviser().empty()) batch.IndexRemove(keys.Index("adviser", p.adviser()), id);
+}
+
+void ParticipantRecords::AppendEvent(Batch& batch, const auth::Caller& caller,
+                                     const v1::Participant& p, int64_t version,
+                                     const google::protobuf::Message& payload) {
+  events::EventContext context{storage::ContractTenancy(p.contract()), p.name(),
+                               caller.organisation, caller.user, version};
+  events_.Append(batch, context, payload);
+}
+
+absl::StatusOr<ParticipantRecords::Loaded> ParticipantRecords::Load(
+    const auth::Caller& caller, const ParticipantName& name, With with) {
+  KeySpace keys = Keys(name.contract);
+  std::vector<std::string> wanted = {keys.Record(kParticipant, name.participant)};
+  if (with != With::kParticipant) wanted.push_back(keys.Record(kConsents, name.participant));
+  if (with == With::kEverything) wanted.push_back(keys.Record(kEquality, name.participant));
+  ASSIGN_OR_RETURN(std::vector<std::optional<storage::Record>> records,
+                   store_.GetMany(wanted));
+  if (!records[0].has_value()) {
+    return absl::NotFoundError(absl::StrCat("participant ", name.str(), " not found"));
+  }
+  Loaded loaded;
+  ASSIGN_OR_RETURN(loaded.participant, Decode<v1::Participant>(*records[0]));
+  loaded.version = records[0]->version;
+  loaded.participant.set_etag(VersionTag(loaded.version));
+  // Until access grants arrive, only the enrolling organisation sees a record.
+  if (loaded.participant.enrolling_organisation() != caller.organisation) {
+    return NotShared();
+  }
+  if (records.size() > 1 && records[1].has_value()) {
+    ASSIGN_OR_RETURN(loaded.consents, Decode<v1::ListConsentsResponse>(*records[1]));
+    loaded.consents_version = records[1]->version;
+  }
+  if (records.size() > 2) loaded.equality = records[2];
+  return loaded;
+}
+
+// ---- Create ----------------------------------------------------------------
+
+absl::StatusOr<v1::Participant> ParticipantRecords::Create(
+    const auth::Caller& caller, const v1::CreateParticipantRequest& request) {
+  ASSIGN_OR_RETURN(std::string contract, ParseContractName("parent", request.parent()));
+  RETURN_IF_ERROR(idempotency::CheckRequestId("request_id", request.request_id()));
+  if (!request.has_participant()) return RequiredField("participant");
+  v1::Participant participant = request.participant();
+  RETURN_IF_ERROR(NormaliseParticipant("participant", Today(), participant));
+  RETURN_IF_ERROR(events_.RegisterStream(store_, storage::ContractTenancy(contract)));
+  return CreateOnce(caller, request, contract, std::move(participant));
+}
+
+absl::StatusOr<v1::Participant> ParticipantRecords::CreateOnce(
+    const auth::Caller& caller, const v1::CreateParticipantRequest& request,
+    const std::string& contract, v1::Participant p) {
+  const absl::Time now = clock_.Now();
+  const ParticipantName name{contract, ids_.NewId()};
+  // Output-only fields are ours to set, whatever the caller sent.
+  p.set_name(name.str());
+  p.set_contract(contract);
+  p.set_enrolling_organisation(caller.organisation);
+  p.set_status(v1::REFERRED);
+  p.clear_spells();
+  v1::ProgrammeSpell* spell = p.add_spells();
+  spell->set_number(1);
+  *spell->mutable_referral_date() = p.referral_date();
+  v1::StatusChange* change = spell->add_history();
+  change->set_status(v1::REFERRED);
+  *change->mutable_change_time() = ToProtoTimestamp(now);
+  change->set_changed_by(caller.user);
+  *p.mutable_create_time() = ToProtoTimestamp(now);
+  *p.mutable_update_time() = ToProtoTimestamp(now);
+  p.clear_etag();
+
+  const KeySpace keys = Keys(contract);
+  const std::string fingerprint = idempotency::Fingerprint(request);
+  // The idempotency record keeps only the name: no personal data lingers
+  // there, and a replay reads the participant as it is now.
+  v1::Participant first;
+  first.set_name(p.name());
+  Batch batch;
+  const int idempotency_step = idempotency::Guard(
+      batch, keys.Idempotency(caller.organisation, request.request_id()),
+      fingerprint, first);
+  const std::string duplicate_key = DuplicateKey(keys, p);
+  batch.ExpectAbsent(duplicate_key);
+  batch.Put(keys.Record(kParticipant, name.participant), p.SerializeAsString());
+  batch.Put(duplicate_key, p.name());
+  AddIndexes(batch, keys, p);
+  v1::ParticipantCreated created;
+  *created.mutable_facts() = FactsOf(p);
+  AppendEvent(batch, caller, p, 1, created);
+
+  ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
+  if (result.committed) {
+    p.set_etag(VersionTag(1));
+    return p;
+  }
+  if (result.failed_step == idempotency_step) {
+    RETURN_IF_ERROR(idempotency::Replay(*result.found, fingerprint, "request_id", &first));
+    ASSIGN_OR_RETURN(ParticipantName replayed, ParseParticipantName("name", first.name()));
+    ASSIGN_OR_RETURN(Loaded loaded, Load(caller, replayed, With::kParticipant));
+    return loaded.participant;
+  }
+  std::string existing = result.found.has_value() ? result.found->value : "";
+  return absl::AlreadyExistsError(absl::StrCat(
+      "participant: a participant with this National Insurance number and date "
+      "of birth is already on programme ", p.programme(), ": ", existing));
+}
+
+// ---- Get and List ------------------------------------------------------------
+
+absl::StatusOr<v1::Participant> ParticipantRecords::Get(
+    const auth::Caller& caller, const v1::GetParticipantRequest& request) {
+  ASSIGN_OR_RETURN(ParticipantName name, ParseParticipantName("name", request.name()));
+  ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kParticipant));
+  return std::move(loaded.participant);
+}
+
+absl::StatusOr<v1::ListParticipantsResponse> ParticipantRecords::List(
+    const auth::Caller& caller, const v1::ListParticipantsRequest& request) {
+  ASSIGN_OR_RETURN(std::string contract, ParseContractName("parent", request.parent()));
+  ASSIGN_OR_RETURN(int page_size,
+                   PageSize("page_size", request.page_size(), kDefaultPageSize, kMaxPageSize));
+  if (!v1::ParticipantStatus_IsValid(request.status())) {
+    return InvalidField("status", "must be one of the listed statuses");
+  }
+  if (!request.adviser().empty()) RETURN_IF_ERROR(CheckResourceId("adviser", request.adviser()));
+  if (!request.enrolling_organisation().empty()) {
+    RETURN_IF_ERROR(CheckResourceId("enrolling_organisation", request.enrolling_organisation()));
+    // Until access grants arrive, only the enrolling organisation sees a record.
+    if (request.enrolling_organisation() != caller.organisation) return NotShared();
+  }
+  v1::ListParticipantsRequest scoped = request;
+  scoped.set_enrolling_organisation(caller.organisation);
+
+  const std::string digest = FilterDigest(contract, request);
+  std::string after;
+  if (!request.page_token().empty()) {
+    ASSIGN_OR_RETURN(after, DecodePageToken(request.page_token(), digest));
+  }
+  // Walk the narrowest index; the other filters are checked on the records.
+  const KeySpace keys = Keys(contract);
+  std::string index = keys.Index("organisation", caller.organisation);
+  if (!request.adviser().empty()) {
+    index = keys.Index("adviser", request.adviser());
+  } else if (request.status() != v1::PARTICIPANT_STATUS_UNSPECIFIED) {
+    index = keys.Index("status", v1::ParticipantStatus_Name(request.status()));
+  }
+  return ListFrom(index, after, page_size, scoped, contract, digest);
+}
+
+absl::StatusOr<v1::ListParticipantsResponse> ParticipantRecords::ListFrom(
+    const std::string& index, const std::string& after, int page_size,
+    const v1::ListParticipantsRequest& request, const std::string& contract,
+    const std::string& digest) {
+  const KeySpace keys = Keys(contract);
+  v1::ListParticipantsResponse response;
+  std::string cursor = after;
+  // Bounded work per call: a sparse filter returns a short page and a token.
+  for (int round = 0; round < 4; ++round) {
+    const int want = page_size - response.participants_size();
+    ASSIGN_OR_RETURN(std::vector<std::string> ids, store_.IndexRange(index, cursor, want));
+    std::vector<std::string> record_keys;
+    for (const std::string& id : ids) record_keys.push_back(keys.Record(kParticipant, id));
+    ASSIGN_OR_RETURN(std::vector<std::optional<storage::Record>> records,
+                     store_.GetMany(record_keys));
+    for (const std::optional<storage::Record>& record : records) {
+      if (!record.has_value()) continue;  // deleted since the index was read
+      ASSIGN_OR_RETURN(v1::Participant p, Decode<v1::Participant>(*record));
+      if (!Matches(p, request)) continue;
+      p.set_etag(VersionTag(record->version));
+      *response.add_participants() = std::move(p);
+    }
+    if (static_cast<int>(ids.size()) < want) return response;  // index exhausted
+    cursor = ids.back();
+    if (response.participants_size() >= page_size) break;
+  }
+  response.set_next_page_token(EncodePageToken(cursor, digest));
+  return response;
+}
+
+// ---- Update and Delete ---------------------------------------------------------
+
+absl::StatusOr<v1::Participant> ParticipantRecords::Update(
+    const auth::Caller& caller, const v1::UpdateParticipantRequest& request) {
+  ASSIGN_OR_RETURN(ParticipantName name,
+                   ParseParticipantName("participant.name", request.participant().name()));
+  if (request.update_mask().paths_size() == 0) return RequiredField("update_mask");
+  for (const std::string& path : request.update_mask().paths()) {
+    RETURN_IF_ERROR(UpdatableField(path).status());
+  }
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    ASSIGN_OR_RETURN(std::optional<v1::Participant> updated,
+                     UpdateOnce(caller, request, name));
+    if (updated.has_value()) return *std::move(updated);
+  }
+  return Conflict();
+}
+
+absl::StatusOr<std::optional<v1::Participant>> ParticipantRecords::UpdateOnce(
+    const auth::Caller& caller, const v1::UpdateParticipantRequest& request,
+    const ParticipantName& name) {
+  ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kParticipant));
+  const v1::Participant& before = loaded.participant;
+  const std::string& etag = request.participant().etag();
+  if (!etag.empty() && etag != before.etag()) {
+    return absl::AbortedError(
+        "participant.etag: the participant changed since it was read; read it "
+        "again and reapply the change");
+  }
+  v1::Participant after = before;
+  bool status_changed = false;
+  std::vector<std::string> changed;
+  for (const std::string& path : request.update_mask().paths()) {
+    (*UpdatableField(path))(request.participant(), after);
+    if (path == "status") {
+      status_changed = after.status() != before.status();
+    } else {
+      changed.push_back(path);
+    }
+  }
+  RETURN_IF_ERROR(NormaliseParticipant("participant", Today(), after));
+  const absl::Time now = clock_.Now();
+  if (status_changed) {
+    RETURN_IF_ERROR(CheckTransition(before.status(), after.status()));
+    v1::ProgrammeSpell* spell = after.mutable_spells(after.spells_size() - 1);
+    v1::StatusChange* change = spell->add_history();
+    change->set_status(after.status());
+    *change->mutable_change_time() = ToProtoTimestamp(now);
+    change->set_changed_by(caller.user);
+    if (after.status() == v1::STARTED && !spell->has_start_date()) {
+      *spell->mutable_start_date() = validation::ToDate(Today());
+    }
+    if (after.status() == v1::EXITED || after.status() == v1::WITHDRAWN) {
+      *spell->mutable_exit_date() = validation::ToDate(Today());
+    }
+  }
+  *after.mutable_update_time() = ToProtoTimestamp(now);
+  after.clear_etag();
+
+  const KeySpace keys = Keys(name.contract);
+  const std::string key = keys.Record(kParticipant, name.participant);
+  Batch batch;
+  batch.ExpectVersion(key, loaded.version);
+  const std::string old_duplicate = DuplicateKey(keys, before);
+  const std::string new_duplicate = DuplicateKey(keys, after);
+  int duplicate_step = -1;
+  if (new_duplicate != old_duplicate) {
+    duplicate_step = static_cast<int>(batch.steps().size());
+    batch.ExpectAbsent(new_duplicate);
+    batch.Delete(old_duplicate);
+    batch.Put(new_duplicate, after.name());
+  }
+  batch.Put(key, after.SerializeAsString());
+  RemoveIndexes(batch, keys, before);
+  AddIndexes(batch, keys, after);
+  const int64_t version = loaded.version + 1;
+  if (!changed.empty()) {
+    v1::ParticipantUpdated event;
+    *event.mutable_facts() = FactsOf(after);
+    for (const std::string& path : changed) event.add_changed_fields(path);
+    AppendEvent(batch, caller, after, version, event);
+  }
+  if (status_changed) {
+    v1::ParticipantStatusChanged event;
+    *event.mutable_facts() = FactsOf(after);
+    event.set_previous_status(before.status());
+    AppendEvent(batch, caller, after, version, event);
+  }
+  ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
+  if (result.committed) {
+    after.set_etag(VersionTag(version));
+    return after;
+  }
+  if (result.failed_step == duplicate_step) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "participant: another participant on programme ", after.programme(),
+        " has this National Insurance number and date of birth: ",
+        result.found.has_value() ? result.found->value : ""));
+  }
+  if (!etag.empty()) {
+    return absl::AbortedError(
+        "participant.etag: the participant changed since it was read; read it "
+        "again and reapply the change");
+  }
+  return std::nullopt;  // someone else wrote first: read again and retry
+}
+
+absl::Status ParticipantRecords::Delete(const auth::Caller& caller,
+                                        const v1::DeleteParticipantRequest& request) {
+  ASSIGN_OR_RETURN(ParticipantName name, ParseParticipantName("name", request.name()));
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kParticipant));
+    const v1::Participant& p = loaded.participant;
+    if (!request.etag().empty() && request.etag() != p.etag()) {
+      return absl::AbortedError("etag: the participant changed since it was read");
+    }
+    const KeySpace keys = Keys(name.contract);
+    Batch batch;
+    batch.ExpectVersion(keys.Record(kParticipant, name.participant), loaded.version);
+    batch.Delete(keys.Record(kParticipant, name.participant));
+    batch.Delete(keys.Record(kConsents, name.participant));
+    batch.Delete(keys.Record(kEquality, name.participant));
+    batch.Delete(DuplicateKey(keys, p));
+    RemoveIndexes(batch, keys, p);
+    v1::ParticipantDeleted event;
+    *event.mutable_facts() = FactsOf(p);
+    AppendEvent(batch, caller, p, loaded.version + 1, event);
+    ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
+    if (result.committed) return absl::OkStatus();
+    if (!request.etag().empty()) {
+      return absl::AbortedError("etag: the participant changed since it was read");
+    }
+  }
+  return Conflict();
+}
+
+// ---- Consent -------------------------------------------------------------------
+
+absl::StatusOr<v1::Consent> ParticipantRecords::CreateConsent(
+    const auth::Caller& caller, const v1::CreateConsentRequest& request) {
+  ASSIGN_OR_RETURN(ParticipantName name, ParseParticipantName("parent", request.parent()));
+  RETURN_IF_ERROR(idempotency::CheckRequestId("request_id", request.request_id()));
+  if (!request.has_consent()) return RequiredField("consent");
+  v1::Consent consent = request.consent();
+  RETURN_IF_ERROR(NormaliseConsent("consent", consent));
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    ASSIGN_OR_RETURN(std::optional<v1::Consent> created,
+                     CreateConsentOnce(caller, request, name, consent));
+    if (created.has_value()) return *std::move(created);
+  }
+  return Conflict();
+}
+
+absl::StatusOr<std::optional<v1::Consent>> ParticipantRecords::CreateConsentOnce(
+    const auth::Caller& caller, const v1::CreateConsentRequest& request,
+    const ParticipantName& name, const v1::Consent& given) {
+  ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kConsents));
+  v1::Consent consent = given;
+  consent.set_name(absl::StrCat(name.str(), "/consents/", ids_.NewId()));
+  *consent.mutable_given_time() = ToProtoTimestamp(clock_.Now());
+  consent.set_recorded_by(caller.user);
+  consent.clear_withdrawn_time();
+  consent.clear_withdrawn_recorded_by();
+  consent.set_live(true);
+  *loaded.consents.add_consents() = consent;
+
+  const KeySpace keys = Keys(name.contract);
+  const std::string consents_key = keys.Record(kConsents, name.participant);
+  const std::string fingerprint = idempotency::Fingerprint(request);
+  v1::Consent first;
+  first.set_name(consent.name());
+  Batch batch;
+  const int idempotency_step = idempotency::Guard(
+      batch, keys.Idempotency(caller.organisation, request.request_id()),
+      fingerprint, first);
+  batch.ExpectVersion(keys.Record(kParticipant, name.participant), loaded.version);
+  if (loaded.consents_version == 0) {
+    batch.ExpectAbsent(consents_key);
+  } else {
+    batch.ExpectVersion(consents_key, loaded.consents_version);
+  }
+  batch.Put(consents_key, loaded.consents.SerializeAsString());
+  v1::ConsentGiven event;
+  event.set_participant(name.str());
+  event.set_consent(consent.name());
+  event.set_purpose(consent.purpose());
+  *event.mutable_organisations() = consent.organisations();
+  *event.mutable_data_categories() = consent.data_categories();
+  AppendEvent(batch, caller, loaded.participant, loaded.version, event);
+
+  ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
+  if (result.committed) return consent;
+  if (result.failed_step != idempotency_step) return std::nullopt;  // retry
+  RETURN_IF_ERROR(idempotency::Replay(*result.found, fingerprint, "request_id", &first));
+  ASSIGN_OR_RETURN(Loaded now, Load(caller, name, With::kConsents));
+  for (const v1::Consent& stored : now.consents.consents()) {
+    if (stored.name() == first.name()) return stored;
+  }
+  return absl::NotFoundError(absl::StrCat("consent ", first.name(), " not found"));
+}
+
+absl::StatusOr<v1::Consent> ParticipantRecords::WithdrawConsent(
+    const auth::Caller& caller, const v1::WithdrawConsentRequest& request) {
+  ASSIGN_OR_RETURN(auto parsed, ParseConsentName("name", request.name()));
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    ASSIGN_OR_RETURN(std::optional<v1::Consent> withdrawn,
+                     WithdrawConsentOnce(caller, parsed.first, request.name()));
+    if (withdrawn.has_value()) return *std::move(withdrawn);
+  }
+  return Conflict();
+}
+
+absl::StatusOr<std::optional<v1::Consent>> ParticipantRecords::WithdrawConsentOnce(
+    const auth::Caller& caller, const ParticipantName& name,
+    const std::string& consent_name) {
+  ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kEverything));
+  v1::Consent* consent = nullptr;
+  for (v1::Consent& c : *loaded.consents.mutable_consents()) {
+    if (c.name() == consent_name) consent = &c;
+  }
+  if (consent == nullptr) {
+    return absl::NotFoundError(absl::StrCat("consent ", consent_name, " not found"));
+  }
+  if (!consent->live()) {
+    return absl::FailedPreconditionError("consent is already withdrawn");
+  }
+  consent->set_live(false);
+  *consent->mutable_withdrawn_time() = ToProtoTimestamp(clock_.Now());
+  consent->set_withdrawn_recorded_by(caller.user);
+
+  const KeySpace keys = Keys(name.contract);
+  const std::string consents_key = keys.Record(kConsents, name.participant);
+  Batch batch;
+  batch.ExpectVersion(keys.Record(kParticipant, name.participant), loaded.version);
+  batch.ExpectVersion(consents_key, loaded.consents_version);
+  batch.Put(consents_key, loaded.consents.SerializeAsString());
+  v1::ConsentWithdrawn event;
+  event.set_participant(name.str());
+  event.set_consent(consent->name());
+  event.set_purpose(consent->purpose());
+  *event.mutable_organisations() = consent->organisations();
+  AppendEvent(batch, caller, loaded.participant, loaded.version, event);
+  // Equality data is held only under consent: withdrawing it erases the data
+  // in the same write.
+  if (loaded.equality.has_value() &&
+      !HasLiveConsent(loaded.consents, v1::EQUALITY_MONITORING)) {
+    batch.ExpectVersion(keys.Record(kEquality, name.participant), loaded.equality->version);
+    batch.Delete(keys.Record(kEquality, name.participant));
+    v1::EqualityDataErased erased;
+    erased.set_participant(name.str());
+    AppendEvent(batch, caller, loaded.participant, loaded.version, erased);
+  }
+  ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
+  if (!result.committed) return std::nullopt;
+  return *consent;
+}
+
+absl::StatusOr<v1::ListConsentsResponse> ParticipantRecords::ListConsents(
+    const auth::Caller& caller, const v1::ListConsentsRequest& request) {
+  ASSIGN_OR_RETURN(ParticipantName name, ParseParticipantName("parent", request.parent()));
+  ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kConsents));
+  v1::ListConsentsResponse response;
+  for (const v1::Consent& consent : loaded.consents.consents()) {
+    if (consent.live() || request.include_withdrawn()) *response.add_consents() = consent;
+  }
+  return response;
+}
+
+// ---- Equality-monitoring data --------------------------------------------------
+
+namespace {
+
+absl::Status CheckEqualityPurpose(v1::ConsentPurpose purpose) {
+  if (purpose != v1::EQUALITY_MONITORING) {
+    return absl::PermissionDeniedError(
+        "purpose: equality data is available only for EQUALITY_MONITORING");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<v1::EqualityData> ParticipantRecords::UpdateEqualityData(
+    const auth::Caller& caller, const v1::UpdateEqualityDataRequest& request) {
+  ASSIGN_OR_RETURN(ParticipantName name,
+                   ParseEqualityDataName("equality_data.name", request.equality_data().name()));
+  RETURN_IF_ERROR(CheckEqualityPurpose(request.purpose()));
+  v1::EqualityData data = request.equality_data();
+  RETURN_IF_ERROR(NormaliseEqualityData("equality_data", data));
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kConsents));
+    if (!HasLiveConsent(loaded.consents, v1::EQUALITY_MONITORING)) {
+      return absl::FailedPreconditionError(
+          "equality data needs a live consent for EQUALITY_MONITORING");
+    }
+    *data.mutable_update_time() = ToProtoTimestamp(clock_.Now());
+    const KeySpace keys = Keys(name.contract);
+    Batch batch;
+    // The consent read above must still be the consent when the data lands.
+    batch.ExpectVersion(keys.Record(kParticipant, name.participant), loaded.version);
+    batch.ExpectVersion(keys.Record(kConsents, name.participant), loaded.consents_version);
+    batch.Put(keys.Record(kEquality, name.participant), data.SerializeAsString());
+    v1::EqualityDataRecorded event;
+    event.set_participant(name.str());
+    AppendEvent(batch, caller, loaded.participant, loaded.version, event);
+    ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
+    if (result.committed) return data;
+  }
+  return Conflict();
+}
+
+absl::StatusOr<v1::EqualityData> ParticipantRecords::GetEqualityData(
+    const auth::Caller& caller, const v1::GetEqualityDataRequest& request) {
+  ASSIGN_OR_RETURN(ParticipantName name, ParseEqualityDataName("name", request.name()));
+  RETURN_IF_ERROR(CheckEqualityPurpose(request.purpose()));
+  ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kEverything));
+  if (!HasLiveConsent(loaded.consents, v1::EQUALITY_MONITORING)) {
+    return absl::FailedPreconditionError(
+        "equality data needs a live consent for EQUALITY_MONITORING");
+  }
+  if (!loaded.equality.has_value()) {
+    return absl::NotFoundError(absl::StrCat("no equality data recorded for ", name.str()));
+  }
+  return Decode<v1::EqualityData>(*loaded.equality);
+}
+
+}  // namespace employability::participants

@@ -1,0 +1,109 @@
+// The participant records of one suite: participants, their programme
+// spells, consents and equality-monitoring data. A domain class: it knows
+// storage, clock and ids (all passed in) and nothing of gRPC.
+#ifndef EMPLOYABILITY_SERVICES_PARTICIPANTS_PARTICIPANT_RECORDS_H_
+#define EMPLOYABILITY_SERVICES_PARTICIPANTS_PARTICIPANT_RECORDS_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "common/auth/caller.h"
+#include "common/events/event_log.h"
+#include "common/storage/keys.h"
+#include "common/storage/store.h"
+#include "common/time/clock.h"
+#include "employability/participants/v1/participants.pb.h"
+#include "services/participants/participant_rules.h"
+
+namespace employability::participants {
+
+inline constexpr char kServiceKeyspace[] = "participants";
+inline constexpr int kDefaultPageSize = 50;
+inline constexpr int kMaxPageSize = 500;
+
+class ParticipantRecords {
+ public:
+  ParticipantRecords(storage::Store& store, const Clock& clock, IdSource& ids);
+
+  absl::StatusOr<v1::Participant> Create(const auth::Caller& caller,
+                                         const v1::CreateParticipantRequest& request);
+  absl::StatusOr<v1::Participant> Get(const auth::Caller& caller,
+                                      const v1::GetParticipantRequest& request);
+  absl::StatusOr<v1::ListParticipantsResponse> List(
+      const auth::Caller& caller, const v1::ListParticipantsRequest& request);
+  absl::StatusOr<v1::Participant> Update(const auth::Caller& caller,
+                                         const v1::UpdateParticipantRequest& request);
+  absl::Status Delete(const auth::Caller& caller,
+                      const v1::DeleteParticipantRequest& request);
+
+  absl::StatusOr<v1::Consent> CreateConsent(const auth::Caller& caller,
+                                            const v1::CreateConsentRequest& request);
+  absl::StatusOr<v1::Consent> WithdrawConsent(const auth::Caller& caller,
+                                              const v1::WithdrawConsentRequest& request);
+  absl::StatusOr<v1::ListConsentsResponse> ListConsents(
+      const auth::Caller& caller, const v1::ListConsentsRequest& request);
+
+  absl::StatusOr<v1::EqualityData> UpdateEqualityData(
+      const auth::Caller& caller, const v1::UpdateEqualityDataRequest& request);
+  absl::StatusOr<v1::EqualityData> GetEqualityData(
+      const auth::Caller& caller, const v1::GetEqualityDataRequest& request);
+
+  // OK while the store answers: the service's readiness.
+  absl::Status Ready() { return store_.Ping(); }
+
+ private:
+  // A participant as read, with what an optimistic write must check.
+  struct Loaded {
+    v1::Participant participant;
+    int64_t version = 0;
+    v1::ListConsentsResponse consents;  // when asked for
+    int64_t consents_version = 0;       // 0: none stored yet
+    std::optional<storage::Record> equality;  // when asked for
+  };
+  enum class With { kParticipant, kConsents, kEverything };
+
+  absl::StatusOr<Loaded> Load(const auth::Caller& caller,
+                              const ParticipantName& name, With with);
+  absl::StatusOr<v1::Participant> CreateOnce(const auth::Caller& caller,
+                                             const v1::CreateParticipantRequest& request,
+                                             const std::string& contract,
+                                             v1::Participant participant);
+  absl::StatusOr<std::optional<v1::Participant>> UpdateOnce(
+      const auth::Caller& caller, const v1::UpdateParticipantRequest& request,
+      const ParticipantName& name);
+  absl::StatusOr<std::optional<v1::Consent>> CreateConsentOnce(
+      const auth::Caller& caller, const v1::CreateConsentRequest& request,
+      const ParticipantName& name, const v1::Consent& consent);
+  absl::StatusOr<std::optional<v1::Consent>> WithdrawConsentOnce(
+      const auth::Caller& caller, const ParticipantName& name,
+      const std::string& consent_name);
+  absl::StatusOr<v1::ListParticipantsResponse> ListFrom(
+      const std::string& index, const std::string& after, int page_size,
+      const v1::ListParticipantsRequest& request, const std::string& contract,
+      const std::string& filter_digest);
+
+  storage::KeySpace Keys(const std::string& contract) const;
+  std::string DuplicateKey(const storage::KeySpace& keys,
+                           const v1::Participant& participant) const;
+  void AddIndexes(storage::Batch& batch, const storage::KeySpace& keys,
+                  const v1::Participant& participant) const;
+  void RemoveIndexes(storage::Batch& batch, const storage::KeySpace& keys,
+                     const v1::Participant& participant) const;
+  void AppendEvent(storage::Batch& batch, const auth::Caller& caller,
+                   const v1::Participant& participant, int64_t version,
+                   const google::protobuf::Message& payload);
+  absl::CivilDay Today() const;
+
+  storage::Store& store_;
+  const Clock& clock_;
+  IdSource& ids_;
+  events::EventLog events_;
+  absl::TimeZone london_;
+};
+
+}  // namespace employability::participants
+
+#endif  // EMPLOYABILITY_SERVICES_PARTICIPANTS_PARTICIPANT_RECORDS_H_

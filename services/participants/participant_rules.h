@@ -1,0 +1,66 @@
+// The rules of a participant record, apart from storage: what a valid record
+// is, which status may follow which, and the facts events carry.
+#ifndef EMPLOYABILITY_SERVICES_PARTICIPANTS_PARTICIPANT_RULES_H_
+#define EMPLOYABILITY_SERVICES_PARTICIPANTS_PARTICIPANT_RULES_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "employability/participants/v1/participant_events.pb.h"
+#include "employability/participants/v1/participants.pb.h"
+
+namespace employability::participants {
+
+namespace v1 = ::employability::participants::v1;
+
+inline constexpr int kMinAge = 16;
+inline constexpr int kMaxAge = 100;
+inline constexpr int kMaxNameLength = 100;
+inline constexpr int kMaxAddressLines = 4;
+inline constexpr int kMaxAddressLineLength = 100;
+
+// Checks and normalises, in place, the caller-supplied fields of a
+// participant (`prefix` is its path in the request, e.g. "participant").
+// Output-only fields are left alone. `today` is the date in Europe/London.
+absl::Status NormaliseParticipant(absl::string_view prefix, absl::CivilDay today,
+                                  v1::Participant& participant);
+
+// The contact part alone, for updates of one contact field.
+absl::Status NormaliseContact(absl::string_view prefix, v1::ContactDetails& contact);
+
+// OK when a participant may move from `from` to `to`; FAILED_PRECONDITION
+// naming both otherwise.
+absl::Status CheckTransition(v1::ParticipantStatus from, v1::ParticipantStatus to);
+
+// Checks a consent as given by a caller.
+absl::Status NormaliseConsent(absl::string_view prefix, v1::Consent& consent);
+
+// Checks equality-monitoring answers.
+absl::Status NormaliseEqualityData(absl::string_view prefix, v1::EqualityData& data);
+
+// KPI facts of a participant for events: no identity or contact data.
+v1::ParticipantFacts FactsOf(const v1::Participant& participant);
+
+// Resource names: contracts/{contract}/participants/{participant}.
+struct ParticipantName {
+  std::string contract;
+  std::string participant;
+  std::string str() const;
+};
+absl::StatusOr<std::string> ParseContractName(absl::string_view field,
+                                              absl::string_view name);
+absl::StatusOr<ParticipantName> ParseParticipantName(absl::string_view field,
+                                                     absl::string_view name);
+// contracts/{c}/participants/{p}/consents/{consent}
+absl::StatusOr<std::pair<ParticipantName, std::string>> ParseConsentName(
+    absl::string_view field, absl::string_view name);
+// contracts/{c}/participants/{p}/equalityData
+absl::StatusOr<ParticipantName> ParseEqualityDataName(absl::string_view field,
+                                                      absl::string_view name);
+
+}  // namespace employability::participants
+
+#endif  // EMPLOYABILITY_SERVICES_PARTICIPANTS_PARTICIPANT_RULES_H_
