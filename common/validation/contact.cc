@@ -26,7 +26,9 @@ bool Contains(absl::string_view set, char c) {
   return set.find(c) != absl::string_view::npos;
 }
 
-bool IsAlnum(char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)); }
+bool IsAlnum(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c));
+}
 
 // The dot-atom of RFC 5322, which covers every address people really use;
 // quoted local parts are legal but are rejected rather than mis-parsed.

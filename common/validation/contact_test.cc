@@ -174,10 +174,10 @@ TEST(UkPhoneTest, RejectsEachRuleNamingIt) {
       {"0600 000 0000", "must begin 01, 02, 03, 05, 07 or 08"},
       {"+44 0044 7700 900123", "must begin 01, 02, 03, 05, 07 or 08"},
       // Length.
-      {"07700 90012", "10 digits"},      // 9 digits, not 01.
-      {"07700 9001234", "10 digits"},    // 11 digits.
-      {"01632 9601", "10 digits"},       // 8 digits.
-      {"01632 9601234", "10 digits"},    // 11 digits.
+      {"07700 90012", "10 digits"},    // 9 digits, not 01.
+      {"07700 9001234", "10 digits"},  // 11 digits.
+      {"01632 9601", "10 digits"},     // 8 digits.
+      {"01632 9601234", "10 digits"},  // 11 digits.
       {"0", "10 digits"},
       {"+44", "10 digits"},
       {"()", "must start with 0, or with +44"},

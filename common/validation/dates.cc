@@ -78,9 +78,8 @@ absl::Status CheckNotAfter(absl::string_view field, absl::CivilDay day,
 }
 
 absl::Status CheckAgeInRange(absl::string_view field,
-                             absl::CivilDay date_of_birth,
-                             absl::CivilDay today, int min_years,
-                             int max_years) {
+                             absl::CivilDay date_of_birth, absl::CivilDay today,
+                             int min_years, int max_years) {
   if (date_of_birth > today) {
     return InvalidField(field, "must not be in the future");
   }

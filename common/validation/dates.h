@@ -34,9 +34,8 @@ absl::Status CheckNotAfter(absl::string_view field, absl::CivilDay day,
 // on each birthday; someone born on 29 February has theirs on 1 March in
 // other years, as in UK law. The age itself never appears in a message.
 absl::Status CheckAgeInRange(absl::string_view field,
-                             absl::CivilDay date_of_birth,
-                             absl::CivilDay today, int min_years,
-                             int max_years);
+                             absl::CivilDay date_of_birth, absl::CivilDay today,
+                             int min_years, int max_years);
 
 }  // namespace employability::validation
 

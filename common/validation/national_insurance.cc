@@ -70,8 +70,7 @@ absl::Status CheckPrefix(absl::string_view field, absl::string_view number) {
   if (absl::string_view("DFIQUV").find(number[0]) != absl::string_view::npos) {
     return InvalidField(field, "cannot start with D, F, I, Q, U or V");
   }
-  if (absl::string_view("DFIOQUV").find(number[1]) !=
-      absl::string_view::npos) {
+  if (absl::string_view("DFIOQUV").find(number[1]) != absl::string_view::npos) {
     return InvalidField(field,
                         "cannot have D, F, I, O, Q, U or V as its second "
                         "letter");
