@@ -1,0 +1,360 @@
+// Unit tests of the participant records' rules, on the in-memory store.
+#include "services/participants/participant_records.h"
+
+#include <set>
+#include <string>
+
+#include "common/events/event_log.h"
+#include "common/storage/memory_store.h"
+#include "gtest/gtest.h"
+
+namespace employability::participants {
+namespace {
+
+constexpr char kParent[] = "contracts/north-west";
+
+class ParticipantRecordsTest : public testing::Test {
+ protected:
+  ParticipantRecordsTest()
+      : clock_(absl::FromCivil(absl::CivilSecond(2026, 3, 2, 10, 0, 0), absl::UTCTimeZone())),
+        store_(clock_),
+        records_(store_, clock_, ids_) {}
+
+  static v1::CreateParticipantRequest Request(const std::string& request_id,
+                                              const std::string& nino = "JK123456A") {
+    v1::CreateParticipantRequest request;
+    request.set_parent(kParent);
+    request.set_request_id(request_id);
+    v1::Participant* p = request.mutable_participant();
+    p->set_programme("restart");
+    p->set_adviser("adviser-1");
+    p->set_referral_source(v1::JOBCENTRE_PLUS);
+    p->mutable_referral_date()->set_year(2026);
+    p->mutable_referral_date()->set_month(1);
+    p->mutable_referral_date()->set_day(5);
+    p->set_given_name("Amira");
+    p->set_family_name("Khan");
+    p->mutable_date_of_birth()->set_year(1990);
+    p->mutable_date_of_birth()->set_month(5);
+    p->mutable_date_of_birth()->set_day(17);
+    p->set_national_insurance_number(nino);
+    p->mutable_contact()->set_postcode("M1 1AE");
+    return request;
+  }
+
+  v1::Participant CreateOk(const std::string& request_id,
+                           const std::string& nino = "JK123456A") {
+    absl::StatusOr<v1::Participant> p = records_.Create(adviser_, Request(request_id, nino));
+    EXPECT_TRUE(p.ok()) << p.status();
+    return p.ok() ? *p : v1::Participant();
+  }
+
+  // Event types on the contract's stream, oldest first.
+  std::vector<std::string> Events() {
+    storage::KeySpace keys(kServiceKeyspace, storage::ContractTenancy("north-west"));
+    auto entries = store_.StreamRead(keys.Events(), "", 1000);
+    EXPECT_TRUE(entries.ok());
+    std::vector<std::string> types;
+    for (const auto& entry : *entries) {
+      auto envelope = events::ParseEnvelope(entry.payload);
+      EXPECT_TRUE(envelope.ok());
+      types.push_back(envelope->type().substr(envelope->type().rfind('.') + 1));
+    }
+    return types;
+  }
+
+  int64_t Stored() {
+    storage::KeySpace keys(kServiceKeyspace, storage::ContractTenancy("north-west"));
+    return *store_.IndexSize(keys.Index("all"));
+  }
+
+  v1::Participant Update(const v1::Participant& p, const std::string& path,
+                         absl::StatusCode expected = absl::StatusCode::kOk) {
+    v1::UpdateParticipantRequest request;
+    *request.mutable_participant() = p;
+    request.mutable_update_mask()->add_paths(path);
+    absl::StatusOr<v1::Participant> updated = records_.Update(adviser_, request);
+    EXPECT_EQ(updated.status().code(), expected) << updated.status();
+    return updated.ok() ? *updated : p;
+  }
+
+  FakeClock clock_;
+  SequentialIdSource ids_{"p"};
+  storage::MemoryStore store_;
+  ParticipantRecords records_;
+  auth::Caller adviser_{"prime-north", "adviser-1"};
+  auth::Caller other_agency_{"partner-east", "adviser-9"};
+};
+
+TEST_F(ParticipantRecordsTest, CreateSetsOutputFieldsAndEmitsOneEvent) {
+  v1::Participant p = CreateOk("r1");
+  EXPECT_EQ(p.name().rfind("contracts/north-west/participants/", 0), 0u);
+  EXPECT_EQ(p.contract(), "north-west");
+  EXPECT_EQ(p.enrolling_organisation(), "prime-north");
+  EXPECT_EQ(p.status(), v1::REFERRED);
+  ASSERT_EQ(p.spells_size(), 1);
+  EXPECT_EQ(p.spells(0).number(), 1);
+  EXPECT_EQ(p.spells(0).history(0).changed_by(), "adviser-1");
+  EXPECT_EQ(p.etag(), "1");
+  EXPECT_EQ(Events(), std::vector<std::string>{"ParticipantCreated"});
+  auto got = records_.Get(adviser_, [&] {
+    v1::GetParticipantRequest r;
+    r.set_name(p.name());
+    return r;
+  }());
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->national_insurance_number(), "JK123456A");
+}
+
+TEST_F(ParticipantRecordsTest, BadInputStoresNothing) {
+  v1::CreateParticipantRequest request = Request("r1");
+  request.mutable_participant()->set_national_insurance_number("BG123456A");
+  absl::Status status = records_.Create(adviser_, request).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(status.message()).rfind("participant.national_insurance_number", 0), 0u);
+  request = Request("");
+  EXPECT_EQ(std::string(records_.Create(adviser_, request).status().message()),
+            "request_id is required");
+  request = Request("r1");
+  request.set_parent("contract/north-west");
+  EXPECT_EQ(std::string(records_.Create(adviser_, request).status().message()).rfind("parent", 0), 0u);
+  EXPECT_EQ(Stored(), 0);
+  EXPECT_TRUE(Events().empty());
+}
+
+TEST_F(ParticipantRecordsTest, RetryWithSameBodyReturnsFirstResult) {
+  v1::Participant first = CreateOk("r1");
+  v1::Participant again = CreateOk("r1");
+  EXPECT_EQ(again.name(), first.name());
+  EXPECT_EQ(Stored(), 1);
+  EXPECT_EQ(Events().size(), 1u);
+}
+
+TEST_F(ParticipantRecordsTest, RetryWithOtherBodyIsRejected) {
+  CreateOk("r1");
+  v1::CreateParticipantRequest other = Request("r1", "JK654321B");
+  absl::Status status = records_.Create(adviser_, other).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(status.message()).rfind("request_id", 0), 0u);
+  EXPECT_EQ(Stored(), 1);
+}
+
+TEST_F(ParticipantRecordsTest, RequestIdsAreScopedPerOrganisation) {
+  CreateOk("r1");
+  auto p = records_.Create(other_agency_, Request("r1", "JK654321B"));
+  EXPECT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(Stored(), 2);
+}
+
+TEST_F(ParticipantRecordsTest, SamePersonTwiceOnAProgrammeIsAlreadyExists) {
+  v1::Participant first = CreateOk("r1");
+  absl::Status status = records_.Create(adviser_, Request("r2")).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_NE(std::string(status.message()).find(first.name()), std::string::npos);
+  v1::CreateParticipantRequest other_programme = Request("r3");
+  other_programme.mutable_participant()->set_programme("work-and-health");
+  EXPECT_TRUE(records_.Create(adviser_, other_programme).ok());
+}
+
+TEST_F(ParticipantRecordsTest, UnknownOrNotSharedParticipants) {
+  v1::Participant p = CreateOk("r1");
+  v1::GetParticipantRequest get;
+  get.set_name("contracts/north-west/participants/nobody");
+  EXPECT_EQ(records_.Get(adviser_, get).status().code(), absl::StatusCode::kNotFound);
+  get.set_name(p.name());
+  EXPECT_EQ(records_.Get(other_agency_, get).status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(ParticipantRecordsTest, ListPagesThroughEveryoneOnce) {
+  for (int i = 0; i < 25; ++i) CreateOk(absl::StrCat("r", i), absl::StrCat("JK1234", 10 + i, "A"));
+  std::set<std::string> seen;
+  v1::ListParticipantsRequest request;
+  request.set_parent(kParent);
+  request.set_page_size(7);
+  int pages = 0;
+  do {
+    auto page = records_.List(adviser_, request);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const auto& p : page->participants()) EXPECT_TRUE(seen.insert(p.name()).second);
+    request.set_page_token(page->next_page_token());
+    ++pages;
+  } while (!request.page_token().empty());
+  EXPECT_EQ(seen.size(), 25u);
+  EXPECT_EQ(pages, 4);
+}
+
+TEST_F(ParticipantRecordsTest, ListFiltersAndGuardsItsInputs) {
+  v1::Participant a = CreateOk("r1", "JK111111A");
+  CreateOk("r2", "JK222222A");
+  a = Update(a, "status");  // no change: status stays REFERRED
+  a.set_status(v1::STARTED);
+  Update(a, "status");
+  v1::ListParticipantsRequest request;
+  request.set_parent(kParent);
+  request.set_status(v1::STARTED);
+  auto started = records_.List(adviser_, request);
+  ASSERT_TRUE(started.ok());
+  ASSERT_EQ(started->participants_size(), 1);
+  EXPECT_EQ(started->participants(0).name(), a.name());
+
+  request.set_page_size(501);
+  EXPECT_EQ(std::string(records_.List(adviser_, request).status().message()).rfind("page_size", 0), 0u);
+  request.set_page_size(-1);
+  EXPECT_EQ(records_.List(adviser_, request).status().code(), absl::StatusCode::kInvalidArgument);
+  request.set_page_size(1);
+  request.set_page_token("garbage");
+  EXPECT_EQ(std::string(records_.List(adviser_, request).status().message()).rfind("page_token", 0), 0u);
+  request.clear_page_token();
+  request.set_enrolling_organisation("partner-east");
+  EXPECT_EQ(records_.List(adviser_, request).status().code(), absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(ParticipantRecordsTest, UpdateNeedsAMaskOfKnownFieldsAndAFreshEtag) {
+  v1::Participant p = CreateOk("r1");
+  v1::UpdateParticipantRequest request;
+  *request.mutable_participant() = p;
+  EXPECT_EQ(std::string(records_.Update(adviser_, request).status().message()),
+            "update_mask is required");
+  request.mutable_update_mask()->add_paths("enrolling_organisation");
+  EXPECT_EQ(std::string(records_.Update(adviser_, request).status().message()).rfind("update_mask", 0), 0u);
+
+  p.set_given_name("Amy");
+  v1::Participant updated = Update(p, "given_name");
+  EXPECT_EQ(updated.given_name(), "Amy");
+  EXPECT_EQ(updated.etag(), "2");
+  p.set_given_name("Stale");  // still carries etag "1"
+  Update(p, "given_name", absl::StatusCode::kAborted);
+  EXPECT_EQ(Events(), (std::vector<std::string>{"ParticipantCreated", "ParticipantUpdated"}));
+}
+
+TEST_F(ParticipantRecordsTest, StatusFollowsTheProgrammeAndDatesTheSpell) {
+  v1::Participant p = CreateOk("r1");
+  p.set_status(v1::IN_WORK);
+  Update(p, "status", absl::StatusCode::kFailedPrecondition);
+  p.set_status(v1::STARTED);
+  p = Update(p, "status");
+  EXPECT_EQ(p.spells(0).start_date().day(), 2);
+  p.set_status(v1::EXITED);
+  p = Update(p, "status");
+  EXPECT_EQ(p.spells(0).exit_date().month(), 3);
+  EXPECT_EQ(p.spells(0).history_size(), 3);
+  p.set_status(v1::STARTED);
+  Update(p, "status", absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Events(), (std::vector<std::string>{"ParticipantCreated", "ParticipantStatusChanged",
+                                                "ParticipantStatusChanged"}));
+}
+
+TEST_F(ParticipantRecordsTest, UpdateCannotDuplicateAnotherPerson) {
+  CreateOk("r1", "JK111111A");
+  v1::Participant b = CreateOk("r2", "JK222222A");
+  b.set_national_insurance_number("JK111111A");
+  Update(b, "national_insurance_number", absl::StatusCode::kAlreadyExists);
+  b.set_national_insurance_number("JK333333A");
+  Update(b, "national_insurance_number");
+  EXPECT_TRUE(records_.Create(adviser_, Request("r3", "JK222222A")).ok());
+}
+
+TEST_F(ParticipantRecordsTest, DeleteRemovesTheRecordAndFreesTheIdentity) {
+  v1::Participant p = CreateOk("r1");
+  v1::DeleteParticipantRequest del;
+  del.set_name(p.name());
+  del.set_etag("7");
+  EXPECT_EQ(records_.Delete(adviser_, del).code(), absl::StatusCode::kAborted);
+  del.clear_etag();
+  ASSERT_TRUE(records_.Delete(adviser_, del).ok());
+  v1::GetParticipantRequest get;
+  get.set_name(p.name());
+  EXPECT_EQ(records_.Get(adviser_, get).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Stored(), 0);
+  EXPECT_TRUE(records_.Create(adviser_, Request("r2")).ok());
+}
+
+TEST_F(ParticipantRecordsTest, ConsentIsGivenListedAndWithdrawn) {
+  v1::Participant p = CreateOk("r1");
+  v1::CreateConsentRequest give;
+  give.set_parent(p.name());
+  give.set_request_id("c1");
+  give.mutable_consent()->set_purpose(v1::REFERRAL_SHARING);
+  give.mutable_consent()->add_organisations("partner-east");
+  give.mutable_consent()->add_data_categories(v1::IDENTITY);
+  auto consent = records_.CreateConsent(adviser_, give);
+  ASSERT_TRUE(consent.ok()) << consent.status();
+  EXPECT_TRUE(consent->live());
+  EXPECT_EQ(consent->recorded_by(), "adviser-1");
+  EXPECT_EQ(records_.CreateConsent(adviser_, give)->name(), consent->name());  // retry
+
+  v1::WithdrawConsentRequest withdraw;
+  withdraw.set_name(consent->name());
+  auto withdrawn = records_.WithdrawConsent(adviser_, withdraw);
+  ASSERT_TRUE(withdrawn.ok());
+  EXPECT_FALSE(withdrawn->live());
+  EXPECT_TRUE(withdrawn->has_withdrawn_time());
+  EXPECT_EQ(records_.WithdrawConsent(adviser_, withdraw).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  v1::ListConsentsRequest list;
+  list.set_parent(p.name());
+  EXPECT_EQ(records_.ListConsents(adviser_, list)->consents_size(), 0);
+  list.set_include_withdrawn(true);
+  EXPECT_EQ(records_.ListConsents(adviser_, list)->consents_size(), 1);
+  EXPECT_EQ(Events(), (std::vector<std::string>{"ParticipantCreated", "ConsentGiven",
+                                                "ConsentWithdrawn"}));
+}
+
+TEST_F(ParticipantRecordsTest, EqualityDataOnlyUnderConsentAndForItsPurpose) {
+  v1::Participant p = CreateOk("r1");
+  v1::UpdateEqualityDataRequest update;
+  update.mutable_equality_data()->set_name(p.name() + "/equalityData");
+  update.mutable_equality_data()->set_ethnicity("Prefer not to say");
+  update.set_purpose(v1::EQUALITY_MONITORING);
+  EXPECT_EQ(records_.UpdateEqualityData(adviser_, update).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  v1::CreateConsentRequest give;
+  give.set_parent(p.name());
+  give.set_request_id("c1");
+  give.mutable_consent()->set_purpose(v1::EQUALITY_MONITORING);
+  give.mutable_consent()->add_data_categories(v1::EQUALITY);
+  auto consent = records_.CreateConsent(adviser_, give);
+  ASSERT_TRUE(consent.ok());
+  ASSERT_TRUE(records_.UpdateEqualityData(adviser_, update).ok());
+
+  v1::GetEqualityDataRequest get;
+  get.set_name(p.name() + "/equalityData");
+  get.set_purpose(v1::PROGRAMME_DELIVERY);
+  EXPECT_EQ(records_.GetEqualityData(adviser_, get).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  get.set_purpose(v1::EQUALITY_MONITORING);
+  EXPECT_EQ(records_.GetEqualityData(adviser_, get)->ethnicity(), "Prefer not to say");
+
+  v1::WithdrawConsentRequest withdraw;
+  withdraw.set_name(consent->name());
+  ASSERT_TRUE(records_.WithdrawConsent(adviser_, withdraw).ok());
+  EXPECT_EQ(records_.GetEqualityData(adviser_, get).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Events().back(), "EqualityDataErased");
+  ASSERT_TRUE(records_.CreateConsent(adviser_, [&] {
+                give.set_request_id("c2");
+                return give;
+              }()).ok());
+  EXPECT_EQ(records_.GetEqualityData(adviser_, get).status().code(),
+            absl::StatusCode::kNotFound);  // erased, not hidden
+}
+
+TEST_F(ParticipantRecordsTest, StoreDownIsUnavailable) {
+  v1::Participant p = CreateOk("r1");
+  store_.SetUnavailable(true);
+  v1::GetParticipantRequest get;
+  get.set_name(p.name());
+  EXPECT_EQ(records_.Get(adviser_, get).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(records_.Create(adviser_, Request("r2", "JK654321B")).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(records_.Ready().ok());
+  store_.SetUnavailable(false);
+  EXPECT_TRUE(records_.Get(adviser_, get).ok());
+  EXPECT_TRUE(records_.Ready().ok());
+}
+
+}  // namespace
+}  // namespace employability::participants
