@@ -84,8 +84,11 @@ void ConfigureUsage(absl::string_view usage) {
   });
 }
 
+// Messages name the setting as the operator writes it, "--port", whether the
+// caller passed "--port" or "port".
 absl::Status InvalidArgument(absl::string_view flag, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(flag, " ", what));
+  return absl::InvalidArgumentError(
+      absl::StrCat(absl::StartsWith(flag, "--") ? "" : "--", flag, " ", what));
 }
 
 }  // namespace

@@ -43,9 +43,9 @@ std::vector<char*> ParseFlags(int argc, char** argv, absl::string_view usage);
 // first bad value, and leaves that flag unchanged.
 absl::Status ApplyEnvironment();
 
-// Validation helpers. Each takes the setting's name as written on the command
-// line ("--port") and returns InvalidArgument with a message that starts with
-// it, so the operator knows which setting to fix.
+// Validation helpers. Each takes the setting's name ("--port"; "port" gets
+// the dashes added) and returns InvalidArgument with a message that starts
+// with "--port", so the operator knows which setting to fix.
 
 // A TCP port, 1..65535; 0 ("pick a free port") only where allow_zero.
 absl::Status CheckPort(absl::string_view flag, int port,

@@ -167,6 +167,11 @@ TEST(CheckHostPortTest, RejectsMalformedNamingTheFlag) {
   }
 }
 
+TEST(CheckHostPortTest, AddsDashesToABareFlagName) {
+  EXPECT_THAT(MessageOf(CheckHostPort("listen", "nope")),
+              ::testing::StartsWith("--listen must be host:port"));
+}
+
 TEST(CheckPositiveTest, AcceptsOnlyAtLeastOne) {
   EXPECT_TRUE(CheckPositive("--workers", 1).ok());
   EXPECT_TRUE(CheckPositive("--workers", int64_t{1} << 40).ok());

@@ -10,10 +10,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -184,6 +186,28 @@ TEST_F(RpcMetricsServerTest, RecordsLatencyHistogramPerMethod) {
                                                "\"}"));
   EXPECT_GT(sum, 0) << text;
   EXPECT_LT(sum, 10) << text;
+}
+
+TEST_F(RpcMetricsServerTest, ConcurrentCallsAreAllCounted) {
+  // Several threads racing on the first use of each code's counter.
+  constexpr int kThreads = 4;
+  constexpr int kCallsPerThread = 25;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this] {
+      for (int i = 0; i < kCallsPerThread; ++i) {
+        EXPECT_EQ(Check(""), grpc::StatusCode::OK);
+        EXPECT_EQ(Check("x"), grpc::StatusCode::NOT_FOUND);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+
+  const std::string text = Scrape();
+  const int calls = kThreads * kCallsPerThread;
+  EXPECT_EQ(Sample(text, Requests(kHealth, "Check", "OK")), calls);
+  EXPECT_EQ(Sample(text, Requests(kHealth, "Check", "NOT_FOUND")), calls);
+  EXPECT_EQ(Sample(text, DurationCount(kHealth, "Check")), 2 * calls);
 }
 
 TEST_F(RpcMetricsServerTest, RegisteredMethodsStartAtZero) {

@@ -1,9 +1,12 @@
 #include "common/storage/redis_store.h"
 
 #include <hiredis/hiredis.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdint>
 #include <mutex>
@@ -488,6 +491,7 @@ class Connection {
   void Serve(std::vector<std::shared_ptr<Call>> calls) {
     DropAbandoned(calls);
     if (calls.empty()) return;
+    if (context_ != nullptr && PeerClosed()) Disconnect();
     if (context_ == nullptr && !Connect()) {
       FailFrom(calls, 0);
       return;
@@ -530,6 +534,18 @@ class Connection {
   static void FailFrom(const std::vector<std::shared_ptr<Call>>& calls,
                        size_t first) {
     for (size_t i = first; i < calls.size(); ++i) Complete(*calls[i], Unavailable());
+  }
+
+  // True when Redis closed the connection while it sat idle (a restart, an
+  // idle timeout): better to reconnect now than to fail the batch on it.
+  // Redis sends nothing unasked, so an idle socket that reads is closing.
+  bool PeerClosed() const {
+    pollfd idle{context_->fd, POLLIN, 0};
+    if (poll(&idle, 1, 0) <= 0) return false;
+    if ((idle.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) return true;
+    char byte;
+    ssize_t read = recv(context_->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return read == 0 || (read < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
   }
 
   bool ReadReplies(Call& call) {
