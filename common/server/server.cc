@@ -57,6 +57,11 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
             hosted.name);
     if (descriptor != nullptr) host->rpc_metrics_->AddService(descriptor);
   }
+  // Probes call these all day: they get series of their own, not "unknown".
+  for (const char* path : {"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch",
+                           "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"}) {
+    host->rpc_metrics_->AddMethod(path);
+  }
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   interceptors.push_back(host->rpc_metrics_->NewInterceptorFactory());

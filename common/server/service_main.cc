@@ -53,7 +53,7 @@ absl::Status CheckFlags() {
     return absl::InvalidArgumentError(
         absl::StrCat("--store must be 'redis' or 'memory' (got '", store, "')"));
   }
-  return config::CheckHostPort("listen", absl::GetFlag(FLAGS_listen));
+  return config::CheckHostPort("--listen", absl::GetFlag(FLAGS_listen));
 }
 
 std::unique_ptr<storage::Store> NewStore(const Clock& clock) {
