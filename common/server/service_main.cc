@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "absl/flags/flag.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
 #include "common/config/config.h"
 #include "common/logging/log.h"
@@ -85,6 +86,9 @@ ServerOptions ServerOptionsFromFlags() {
 int ServiceMain(int argc, char** argv, absl::string_view description,
                 const std::vector<ModuleFactory>& factories) {
   BlockShutdownSignals();  // before any thread starts
+  // Debian's Abseil is built with mutex deadlock detection on: a graph
+  // update on every lock, which gRPC takes per call. Off in production.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   config::ParseFlags(argc, argv, description);
   logging::Init(argv[0]);
   config::ExitOnBadConfig(CheckFlags());

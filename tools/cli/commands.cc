@@ -54,8 +54,7 @@ bool ParseRequest(const std::string& text, Message* message) {
   google::protobuf::TextFormat::Parser parser;
   parser.RecordErrorsTo(&errors);
   if (parser.ParseFromString(text, message)) return true;
-  std::cerr << "cannot parse request as text format: " << errors.text()
-            << "\n";
+  std::cerr << "cannot parse request as text format: " << errors.text() << "\n";
   return false;
 }
 
@@ -103,7 +102,8 @@ bool Deserialize(const grpc::ByteBuffer& buffer, Message* message) {
 }
 
 // One unary call through the generic stub, waited for.
-grpc::Status CallUnary(const ClientConfig& config, const MethodDescriptor& method,
+grpc::Status CallUnary(const ClientConfig& config,
+                       const MethodDescriptor& method,
                        const grpc::ByteBuffer& request,
                        grpc::ByteBuffer* response) {
   grpc::GenericStub stub(MakeChannel(config.address, 0));
@@ -142,8 +142,9 @@ int RunCall(const ClientConfig& config, const std::string& method_name,
               << method->output_type()->full_name() << "\n";
     return kExitRpcError;
   }
-  std::cout << Format(*response, config.json);
-  if (config.json) std::cout << "\n";
+  std::string out = Format(*response, config.json);
+  if (!out.empty() && out.back() != '\n') out += '\n';
+  std::cout << out;
   return kExitOk;
 }
 

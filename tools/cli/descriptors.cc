@@ -46,7 +46,9 @@ const MethodDescriptor* FindMethod(std::string_view name) {
 
 std::string DescribeSymbol(std::string_view name) {
   std::string full(name);
-  if (const auto* m = Pool().FindMessageTypeByName(full)) return m->DebugString();
+  if (const auto* m = Pool().FindMessageTypeByName(full)) {
+    return m->DebugString();
+  }
   if (const auto* e = Pool().FindEnumTypeByName(full)) return e->DebugString();
   if (const auto* s = Pool().FindServiceByName(full)) return s->DebugString();
   if (const auto* m = FindMethod(name)) return m->DebugString();

@@ -42,7 +42,8 @@ employability::tools::ClientConfig ConfigFromFlags() {
   config.call.organisation = absl::GetFlag(FLAGS_organisation);
   config.call.user = absl::GetFlag(FLAGS_user);
   config.call.token = absl::GetFlag(FLAGS_token);
-  config.call.deadline = std::chrono::milliseconds(absl::GetFlag(FLAGS_deadline_ms));
+  config.call.deadline =
+      std::chrono::milliseconds(absl::GetFlag(FLAGS_deadline_ms));
   config.json = absl::GetFlag(FLAGS_json);
   return config;
 }
@@ -63,7 +64,9 @@ int Dispatch(const std::vector<std::string>& args) {
                           operands == 2 ? args[2] : "");
   }
   if (command == "list" && operands == 0) return tools::RunList();
-  if (command == "describe" && operands == 1) return tools::RunDescribe(args[1]);
+  if (command == "describe" && operands == 1) {
+    return tools::RunDescribe(args[1]);
+  }
   if (command == "health" && operands <= 1) {
     return tools::RunHealth(ConfigFromFlags(), operands == 1 ? args[1] : "");
   }
@@ -75,6 +78,6 @@ int Dispatch(const std::vector<std::string>& args) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
-  return Dispatch(std::vector<std::string>(positional.begin() + 1,
-                                           positional.end()));
+  return Dispatch(
+      std::vector<std::string>(positional.begin() + 1, positional.end()));
 }

@@ -3,7 +3,9 @@
 namespace employability::tools {
 
 void CallOptions::Apply(grpc::ClientContext* ctx) const {
-  if (!organisation.empty()) ctx->AddMetadata(kOrganisationHeader, organisation);
+  if (!organisation.empty()) {
+    ctx->AddMetadata(kOrganisationHeader, organisation);
+  }
   if (!user.empty()) ctx->AddMetadata(kUserHeader, user);
   if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
   ctx->set_deadline(std::chrono::system_clock::now() + deadline);

@@ -1,5 +1,6 @@
 #include "tools/loadgen/driver.h"
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -17,13 +18,17 @@ double Millis(int64_t micros) { return micros / 1000.0; }
 // CPU counters read at both ends of the window.
 struct CpuMark {
   std::optional<double> server;
+  std::optional<double> store;
   double own = 0;
+  std::optional<double> machine;
 };
 
 CpuMark MarkCpu(const LoadPlan& plan) {
   CpuMark mark;
   if (plan.server_pid) mark.server = ProcessCpuSeconds(*plan.server_pid);
+  if (plan.store_pid) mark.store = ProcessCpuSeconds(*plan.store_pid);
   mark.own = OwnCpuSeconds();
+  mark.machine = MachineBusySeconds();
   return mark;
 }
 
@@ -85,7 +90,8 @@ class Driver {
   void SendAtRate() {
     const std::chrono::duration<double> interval(1.0 / plan_.rate);
     for (uint64_t i = 0;; ++i) {
-      auto due = start_ + std::chrono::duration_cast<Clock::duration>(interval * i);
+      auto due =
+          start_ + std::chrono::duration_cast<Clock::duration>(interval * i);
       if (due >= window_end_) return;
       std::this_thread::sleep_until(due);
       while (in_flight_.load() >= plan_.max_in_flight) {
@@ -107,15 +113,26 @@ class Driver {
   RunSummary Summarise(const CpuMark& begin, const CpuMark& end,
                        uint64_t unfinished) const {
     RunSummary s;
-    s.window_s = std::chrono::duration<double>(window_end_ - window_start_).count();
+    s.window_s =
+        std::chrono::duration<double>(window_end_ - window_start_).count();
     s.calls = latency_.count();
-    for (int i = 0; i < kStatusCodeCount; ++i) s.by_code[i] = by_code_[i].load();
+    for (int i = 0; i < kStatusCodeCount; ++i) {
+      s.by_code[i] = by_code_[i].load();
+    }
     s.p50_ms = Millis(latency_.Percentile(0.50));
     s.p90_ms = Millis(latency_.Percentile(0.90));
     s.p99_ms = Millis(latency_.Percentile(0.99));
     s.max_ms = Millis(latency_.max_micros());
-    if (begin.server && end.server) s.server_cpu_s = *end.server - *begin.server;
+    if (begin.server && end.server) {
+      s.server_cpu_s = *end.server - *begin.server;
+    }
     s.client_cpu_s = end.own - begin.own;
+    if (begin.store && end.store) s.store_cpu_s = *end.store - *begin.store;
+    if (s.server_cpu_s && begin.machine && end.machine) {
+      s.other_cpu_s =
+          std::max(0.0, *end.machine - *begin.machine - *s.server_cpu_s -
+                            s.store_cpu_s.value_or(0) - s.client_cpu_s);
+    }
     s.unfinished = unfinished;
     return s;
   }
@@ -143,10 +160,9 @@ RunSummary RunLoad(Target* target, const LoadPlan& plan) {
 
 std::string FormatSummary(const std::string& target, const LoadPlan& plan,
                           const RunSummary& s) {
-  std::string load = plan.rate > 0
-                         ? absl::StrFormat("%.0f/s", plan.rate)
-                         : absl::StrFormat("%dx%d", plan.connections,
-                                           plan.concurrency);
+  std::string load = plan.rate > 0 ? absl::StrFormat("%.0f/s", plan.rate)
+                                   : absl::StrFormat("%dx%d", plan.connections,
+                                                     plan.concurrency);
   double per_s = s.window_s > 0 ? 1.0 / s.window_s : 0;
   std::string line = absl::StrFormat(
       "target=%s mode=%s load=%s connections=%d window_s=%.1f calls=%d "
@@ -161,9 +177,19 @@ std::string FormatSummary(const std::string& target, const LoadPlan& plan,
                           StatusCodeName(static_cast<grpc::StatusCode>(i)),
                           s.by_code[i]);
   }
-  if (s.server_cpu_s) absl::StrAppendFormat(&line, " server_cpu_s=%.2f", *s.server_cpu_s);
+  if (s.server_cpu_s) {
+    absl::StrAppendFormat(&line, " server_cpu_s=%.2f", *s.server_cpu_s);
+  }
+  if (s.store_cpu_s) {
+    absl::StrAppendFormat(&line, " store_cpu_s=%.2f", *s.store_cpu_s);
+  }
   absl::StrAppendFormat(&line, " client_cpu_s=%.2f", s.client_cpu_s);
-  if (s.unfinished > 0) absl::StrAppendFormat(&line, " unfinished=%d", s.unfinished);
+  if (s.other_cpu_s) {
+    absl::StrAppendFormat(&line, " other_cpu_s=%.2f", *s.other_cpu_s);
+  }
+  if (s.unfinished > 0) {
+    absl::StrAppendFormat(&line, " unfinished=%d", s.unfinished);
+  }
   return line;
 }
 

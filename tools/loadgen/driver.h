@@ -19,13 +19,14 @@ namespace employability::tools {
 
 struct LoadPlan {
   int connections = 8;
-  int concurrency = 16;  // closed loop: calls in flight per connection
-  double rate = 0;       // > 0: open loop at this many calls/s in all
+  int concurrency = 16;       // closed loop: calls in flight per connection
+  double rate = 0;            // > 0: open loop at this many calls/s in all
   int max_in_flight = 20000;  // open loop: sending waits beyond this
   std::chrono::milliseconds warmup{2000};
   std::chrono::milliseconds duration{10000};
   std::chrono::milliseconds drain_timeout{10000};  // for the last replies
   std::optional<pid_t> server_pid;  // to report its CPU time in the window
+  std::optional<pid_t> store_pid;   // the same for its store (Redis)
 };
 
 // What the measured window saw. Calls count when they end in the window;
@@ -38,7 +39,11 @@ struct RunSummary {
   std::array<uint64_t, kStatusCodeCount> by_code{};
   double p50_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0;
   std::optional<double> server_cpu_s;
+  std::optional<double> store_cpu_s;
   double client_cpu_s = 0;
+  // CPU the rest of the machine used meanwhile (not the server, its store
+  // or us).
+  std::optional<double> other_cpu_s;
   uint64_t unfinished = 0;  // calls still in flight at the drain timeout
 };
 

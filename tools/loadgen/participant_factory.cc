@@ -18,7 +18,7 @@ constexpr const char* kUnallocatedPrefixes[] = {"BG", "GB", "KN", "NK",
 constexpr uint64_t kNinoDigits = 1000000;
 constexpr uint64_t kNinoSuffixes = 4;  // A..D
 
-constexpr const char* kGivenNames[] = {"Alex",  "Sam",    "Jordan", "Taylor",
+constexpr const char* kGivenNames[] = {"Alex",   "Sam",   "Jordan", "Taylor",
                                        "Morgan", "Casey", "Jamie",  "Robin"};
 
 std::vector<std::string> AllowedPrefixes() {
@@ -78,7 +78,8 @@ std::string ParticipantFactory::RequestId(uint64_t n) const {
                          low & 0xFFFFFFFFFFFFULL);
 }
 
-void ParticipantFactory::Fill(uint64_t n, CreateParticipantRequest* request) const {
+void ParticipantFactory::Fill(uint64_t n,
+                              CreateParticipantRequest* request) const {
   request->set_parent("contracts/" + shape_.contract);
   request->set_request_id(RequestId(n));
   Participant* p = request->mutable_participant();

@@ -25,7 +25,8 @@ class ParticipantFactory {
 
   // The request for call `n` of this run; distinct `n`s give distinct
   // request ids and National Insurance numbers.
-  void Fill(uint64_t n, participants::v1::CreateParticipantRequest* request) const;
+  void Fill(uint64_t n,
+            participants::v1::CreateParticipantRequest* request) const;
 
   // A valid National Insurance number ("AB123456C") for call `n`: distinct
   // for the first ~1.4 billion `n`s, starting at a per-run random offset.

@@ -33,4 +33,18 @@ double OwnCpuSeconds() {
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
+std::optional<double> MachineBusySeconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0,
+                     irq = 0, softirq = 0, steal = 0;
+  if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >>
+        softirq >> steal) ||
+      cpu != "cpu") {
+    return std::nullopt;
+  }
+  unsigned long long busy = user + nice + system + irq + softirq + steal;
+  return static_cast<double>(busy) / sysconf(_SC_CLK_TCK);
+}
+
 }  // namespace employability::tools

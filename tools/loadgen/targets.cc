@@ -235,7 +235,9 @@ std::unique_ptr<Target> MakeTarget(const std::string& name,
   if (name == "create-participant") {
     return std::make_unique<CreateParticipant>(config);
   }
-  if (name == "get-participant") return std::make_unique<GetParticipant>(config);
+  if (name == "get-participant") {
+    return std::make_unique<GetParticipant>(config);
+  }
   return nullptr;
 }
 

@@ -35,10 +35,10 @@ class Target {
 struct TargetConfig {
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   CallOptions call;
-  uint64_t run_seed = 0;     // makes keys and records unique to the run
-  int payload_bytes = 64;    // limit-echo
+  uint64_t run_seed = 0;   // makes keys and records unique to the run
+  int payload_bytes = 64;  // limit-echo
   ParticipantShape participant;
-  int preload = 1000;        // get-participant: records created first
+  int preload = 1000;  // get-participant: records created first
 };
 
 // The names --target accepts.

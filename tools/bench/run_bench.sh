@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# The benchmark: the suite against the physical-limit reference (a bare gRPC
+# server doing one Redis SET per Put), in the same run, on the same machine,
+# with the same load generator and the same Redis. Absolute figures drift
+# from run to run; the ratios are what to compare.
+#
+# Usage: tools/bench/run_bench.sh [build-dir]      (default: build-release)
+#
+# Environment (defaults in brackets):
+#   LIMIT_DIR    the limit server's sources [<repo>/../shared/bench/limit]
+#   LIMIT_BUILD  where to build it [<repo>/build-limit]
+#   CONNECTIONS [8] CONCURRENCY [16] DURATION_S [10] WARMUP_S [2]
+#   RATE [2000]  calls/s of the open-loop create-participant run
+#   PRELOAD [1000]  participants created before get-participant
+#   JOBS [2]     build parallelism
+#   BUILD [1]    0: use the binaries as they are
+#   SUITE [1]    0: load the limit server only (no suite needed)
+#
+# Both servers and the load generator share the machine's cores: that is
+# the point, the limit pays the same rent as the suite.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build=${1:-build-release}
+[[ $build == /* ]] || build=$repo/$build
+LIMIT_DIR=${LIMIT_DIR:-$repo/../shared/bench/limit}
+LIMIT_BUILD=${LIMIT_BUILD:-$repo/build-limit}
+CONNECTIONS=${CONNECTIONS:-8}
+CONCURRENCY=${CONCURRENCY:-16}
+DURATION_S=${DURATION_S:-10}
+WARMUP_S=${WARMUP_S:-2}
+RATE=${RATE:-2000}
+PRELOAD=${PRELOAD:-1000}
+JOBS=${JOBS:-2}
+BUILD=${BUILD:-1}
+SUITE=${SUITE:-1}
+
+client=$build/tools/employability
+loadgen=$build/tools/employability_loadgen
+suite_bin=$build/services/suite/employability_suite
+limit_bin=$LIMIT_BUILD/limit_server
+
+log() { echo "run_bench: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+build_all() {
+  local targets=(employability employability_loadgen)
+  [[ $SUITE == 1 ]] && targets+=(employability_suite)
+  if [[ ! -f $build/CMakeCache.txt ]]; then
+    cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  fi
+  cmake --build "$build" -j"$JOBS" --target "${targets[@]}" >/dev/null
+  [[ -d $LIMIT_DIR ]] || die "no limit server sources at $LIMIT_DIR (set LIMIT_DIR)"
+  cmake -S "$LIMIT_DIR" -B "$LIMIT_BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$LIMIT_BUILD" -j"$JOBS" >/dev/null
+}
+
+# A loopback port nothing listens on (a race, but a short one).
+free_port() {
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return
+    fi
+  done
+}
+
+pids=()
+tmp=$(mktemp -d -t employability-bench.XXXXXX)
+stop_all() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap stop_all EXIT
+
+# wait_for <what> <seconds> <command...>: retries the command until it works.
+wait_for() {
+  local what=$1 seconds=$2
+  shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || die "$what did not come up; logs in $tmp"
+    sleep 0.2
+  done
+}
+
+start_redis() {
+  redis_port=$(free_port)
+  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" \
+    --appendonly yes --appendfsync everysec --save '' \
+    --logfile "$tmp/redis.log" &
+  redis_pid=$!
+  pids+=("$redis_pid")
+  wait_for redis 10 bash -c "(exec 3<>/dev/tcp/127.0.0.1/$redis_port)"
+}
+
+start_limit() {
+  limit_port=$(free_port)
+  "$limit_bin" callback "127.0.0.1:$limit_port" "$redis_port" \
+    >"$tmp/limit.log" 2>&1 &
+  limit_pid=$!
+  pids+=("$limit_pid")
+  wait_for "limit server" 10 "$client" --address="127.0.0.1:$limit_port" \
+    call limit.Limit/Echo ''
+}
+
+# The suite's listening flags: --listen/--metrics_listen (host:port) in
+# common/server/service_main.cc, or --port/--metrics_port.
+suite_listen_flags() {
+  local help
+  help=$("$suite_bin" --helpfull 2>&1 || true)
+  if grep -q -- '--metrics_listen' <<<"$help"; then
+    echo "--listen=127.0.0.1:$1 --metrics_listen=127.0.0.1:$2"
+  else
+    echo "--port=$1 --metrics_port=$2"
+  fi
+}
+
+start_suite() {
+  suite_port=$(free_port)
+  local metrics_port listen
+  metrics_port=$(free_port)
+  read -ra listen <<<"$(suite_listen_flags "$suite_port" "$metrics_port")"
+  "$suite_bin" "${listen[@]}" --redis="127.0.0.1:$redis_port" \
+    >"$tmp/suite.log" 2>&1 &
+  suite_pid=$!
+  pids+=("$suite_pid")
+  wait_for suite 30 "$client" --address="127.0.0.1:$suite_port" health
+}
+
+# load <address> <server pid> <loadgen flags...>: one run, one result line.
+load() {
+  local address=$1 pid=$2
+  shift 2
+  local line
+  line=$("$loadgen" --address="$address" --server_pid="$pid" \
+    --store_pid="$redis_pid" \
+    --connections="$CONNECTIONS" --concurrency="$CONCURRENCY" \
+    --duration_s="$DURATION_S" --warmup_s="$WARMUP_S" "$@") ||
+    die "loadgen $* failed"
+  echo "$line" >&2
+  echo "$line" >>"$tmp/results"
+}
+
+run_all() {
+  : >"$tmp/results"
+  local limit=127.0.0.1:$limit_port
+  load "$limit" "$limit_pid" --target=limit-echo
+  load "$limit" "$limit_pid" --target=limit-put
+  [[ $SUITE == 1 ]] || return 0
+  local suite=127.0.0.1:$suite_port
+  load "$suite" "$suite_pid" --target=create-participant
+  load "$suite" "$suite_pid" --target=get-participant --preload="$PRELOAD"
+  load "$suite" "$suite_pid" --target=create-participant --rate="$RATE"
+}
+
+# field <name> <line>: the value of name=value in a result line.
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
+
+# The result line of a target and mode.
+result() { grep -E "^target=$1 mode=$2 " "$tmp/results" | tail -1 || true; }
+
+errors_of() {
+  local codes
+  codes=$(tr ' ' '\n' <<<"$1" | grep -E '^[A-Z_]+=' | grep -v '^OK=' |
+    paste -sd' ' - || true)
+  echo "${codes:--}"
+}
+
+print_table() {
+  printf '\n%-19s %-6s %-7s %9s %7s %7s %6s %9s %7s %8s  %s\n' target mode \
+    load 'ok/s' 'p50 ms' 'p99 ms' 'cpu s' 'cpu us/ok' 'redis s' 'others s' \
+    errors
+  local line ok cpu per_call
+  while read -r line; do
+    ok=$(field ok_per_s "$line")
+    cpu=$(field server_cpu_s "$line")
+    per_call=$(awk -v c="${cpu:-0}" -v ok="$ok" -v w="$(field window_s "$line")" \
+      'BEGIN { if (ok * w > 0) printf "%.1f", c * 1e6 / (ok * w); else print "-" }')
+    printf '%-19s %-6s %-7s %9s %7s %7s %6s %9s %7s %8s  %s\n' \
+      "$(field target "$line")" "$(field mode "$line")" "$(field load "$line")" \
+      "$ok" "$(field p50_ms "$line")" "$(field p99_ms "$line")" "${cpu:--}" \
+      "$per_call" "$(field store_cpu_s "$line")" "$(field other_cpu_s "$line")" \
+      "$(errors_of "$line")"
+  done <"$tmp/results"
+  echo "cpu s: the server's CPU seconds in the window (cpu us/ok: per OK"
+  echo "call); redis s: Redis's; others s: everything but the server, Redis"
+  echo "and the load generator (a busy machine makes the figures worth less)."
+}
+
+# cpu_per_ok <line>: the server's CPU microseconds per OK call.
+cpu_per_ok() {
+  awk -v c="$(field server_cpu_s "$1")" -v ok="$(field ok_per_s "$1")" \
+    -v w="$(field window_s "$1")" \
+    'BEGIN { if (c != "" && ok * w > 0) printf "%.3f", c * 1e6 / (ok * w) }'
+}
+
+# ratio <label> <target> <target>: closed-loop throughput, then the
+# server CPU per call, of the first over the second.
+ratio() {
+  local a b
+  a=$(result "$2" closed)
+  b=$(result "$3" closed)
+  awk -v n="$1" -v ta="$(field ok_per_s "$a")" -v tb="$(field ok_per_s "$b")" \
+    -v ca="$(cpu_per_ok "$a")" -v cb="$(cpu_per_ok "$b")" '
+    function r(x, y) { return (x != "" && y > 0) ? sprintf("%.3f", x / y) : "-" }
+    BEGIN { printf "%-18s %10s %14s\n", n, r(ta, tb), r(ca, cb) }'
+}
+
+print_ratios() {
+  [[ $SUITE == 1 ]] || return 0
+  echo
+  printf '%-18s %10s %14s\n' 'closed loop' 'ok/s ratio' 'cpu/call ratio'
+  ratio create/limit-put create-participant limit-put
+  ratio get/limit-put get-participant limit-put
+  ratio get/limit-echo get-participant limit-echo
+}
+
+main() {
+  [[ $BUILD == 1 ]] && build_all
+  [[ -x $loadgen && -x $client ]] || die "no tools in $build"
+  [[ -x $limit_bin ]] || die "no limit server at $limit_bin"
+  [[ $SUITE == 0 || -x $suite_bin ]] || die "no suite at $suite_bin"
+  start_redis
+  start_limit
+  [[ $SUITE == 1 ]] && start_suite
+  log "redis :$redis_port, limit :$limit_port${suite_port:+, suite :$suite_port};" \
+    "$(nproc) cores, $CONNECTIONS x $CONCURRENCY, ${DURATION_S}s after ${WARMUP_S}s"
+  run_all
+  print_table
+  print_ratios
+}
+
+main
