@@ -79,8 +79,9 @@ struct StreamId {
 };
 
 bool ParseDigits(absl::string_view text, uint64_t* out) {
-  if (text.empty() || !std::all_of(text.begin(), text.end(),
-                                   [](char c) { return absl::ascii_isdigit(c); })) {
+  if (text.empty() || !std::all_of(text.begin(), text.end(), [](char c) {
+        return absl::ascii_isdigit(c);
+      })) {
     return false;
   }
   return absl::SimpleAtoi(text, out);
@@ -139,8 +140,8 @@ struct Pending {
 };
 
 struct Group {
-  StreamId last_delivered;                // entries after this are new
-  std::map<StreamId, Pending> pending;    // delivered, not acknowledged
+  StreamId last_delivered;              // entries after this are new
+  std::map<StreamId, Pending> pending;  // delivered, not acknowledged
 };
 
 struct StreamValue {
@@ -151,7 +152,8 @@ struct StreamValue {
   // Ids follow the clock like Redis's "*", and stay strictly increasing
   // when the clock stands still or goes back.
   StreamId Append(std::string payload, absl::Time now) {
-    uint64_t ms = static_cast<uint64_t>(std::max<int64_t>(0, absl::ToUnixMillis(now)));
+    uint64_t ms =
+        static_cast<uint64_t>(std::max<int64_t>(0, absl::ToUnixMillis(now)));
     StreamId id = ms > last_id.ms ? StreamId{ms, 0}
                                   : StreamId{last_id.ms, last_id.seq + 1};
     entries.emplace(id, std::move(payload));
@@ -161,8 +163,8 @@ struct StreamValue {
 };
 
 // The alternatives' order matches Kind.
-using Content =
-    std::variant<RecordValue, CounterValue, StringValue, IndexValue, StreamValue>;
+using Content = std::variant<RecordValue, CounterValue, StringValue, IndexValue,
+                             StreamValue>;
 enum class Kind { kRecord, kCounter, kString, kIndex, kStream, kNone };
 
 struct Value {
@@ -201,7 +203,8 @@ std::vector<StreamEntry> ToEntries(
     const std::vector<std::pair<StreamId, std::string>>& entries) {
   std::vector<StreamEntry> out;
   out.reserve(entries.size());
-  for (const auto& [id, payload] : entries) out.push_back({id.ToString(), payload});
+  for (const auto& [id, payload] : entries)
+    out.push_back({id.ToString(), payload});
   return out;
 }
 
@@ -263,13 +266,15 @@ struct MemoryStore::Data {
       if (!IsCondition(step.op)) continue;
       Value* value = Find(step.key, now);
       const RecordValue* record =
-          value == nullptr ? nullptr : std::get_if<RecordValue>(&value->content);
+          value == nullptr ? nullptr
+                           : std::get_if<RecordValue>(&value->content);
       bool holds = step.op == Op::kExpectAbsent
                        ? value == nullptr
                        : record != nullptr && record->version == step.number;
       if (holds) continue;
       result.failed_step = static_cast<int>(i);
-      if (record != nullptr) result.found = Record{record->data, record->version};
+      if (record != nullptr)
+        result.found = Record{record->data, record->version};
       return true;
     }
     return false;
@@ -444,8 +449,7 @@ absl::StatusOr<std::vector<std::string>> MemoryStore::IndexRange(
 }
 
 absl::StatusOr<std::vector<std::string>> MemoryStore::IndexRangeByScore(
-    const std::string& index, int64_t min_score, int64_t max_score,
-    int limit) {
+    const std::string& index, int64_t min_score, int64_t max_score, int limit) {
   RETURN_IF_ERROR(CheckAvailable());
   RETURN_IF_ERROR(ValidateLimit(limit));
   absl::MutexLock lock(&mu_);
@@ -481,8 +485,7 @@ absl::StatusOr<std::vector<StreamEntry>> MemoryStore::StreamRead(
   std::vector<StreamEntry> out;
   if (log == nullptr) return out;
   for (auto it = log->entries.upper_bound(after);
-       it != log->entries.end() && static_cast<int>(out.size()) < limit;
-       ++it) {
+       it != log->entries.end() && static_cast<int>(out.size()) < limit; ++it) {
     out.push_back({it->first.ToString(), it->second});
   }
   return out;

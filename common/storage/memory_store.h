@@ -6,7 +6,8 @@
 //
 // Behaviour store.h leaves open, matched with RedisStore:
 //   - A batch whose keys carry different hash tags, a PutWithExpiry with a
-//     ttl that is not positive, or a limit that is not positive: INVALID_ARGUMENT.
+//     ttl that is not positive, or a limit that is not positive:
+//     INVALID_ARGUMENT.
 //   - A stream id that is not "<ms>-<seq>" or "<ms>": INVALID_ARGUMENT.
 //   - Reading or claiming through a consumer group that does not exist:
 //     FAILED_PRECONDITION.
@@ -77,8 +78,7 @@ class MemoryStore final : public Store {
                          const std::vector<std::string>& ids) override;
   absl::StatusOr<std::vector<StreamEntry>> StreamClaimIdle(
       const std::string& stream, const std::string& group,
-      const std::string& consumer, absl::Duration min_idle,
-      int limit) override;
+      const std::string& consumer, absl::Duration min_idle, int limit) override;
 
   absl::Status Ping() override;
 

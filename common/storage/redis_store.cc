@@ -22,6 +22,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/logging/log.h"
 #include "common/status/macros.h"
 
@@ -129,7 +131,8 @@ absl::string_view Text(const redisReply* reply) {
 }
 
 bool IsErrorLike(const redisReply* reply, absl::string_view code) {
-  return reply->type == REDIS_REPLY_ERROR && absl::StartsWith(Text(reply), code);
+  return reply->type == REDIS_REPLY_ERROR &&
+         absl::StartsWith(Text(reply), code);
 }
 
 // Redis's own words go to the log only: callers get a fixed message, so no
@@ -165,7 +168,8 @@ absl::StatusOr<std::vector<std::string>> ParseStrings(absl::string_view command,
   out.reserve(reply->elements);
   for (size_t i = 0; i < reply->elements; ++i) {
     const redisReply* element = reply->element[i];
-    if (element->type != REDIS_REPLY_STRING) return StorageError(command, element);
+    if (element->type != REDIS_REPLY_STRING)
+      return StorageError(command, element);
     out.emplace_back(Text(element));
   }
   return out;
@@ -255,15 +259,16 @@ absl::Status ValidateBatch(const Batch& batch) {
       return absl::InvalidArgumentError(
           "batch keys must share one hash tag (one hash slot)");
     }
-    if (step.op == Op::kPutWithExpiry) RETURN_IF_ERROR(TtlMillis(step.ttl).status());
+    if (step.op == Op::kPutWithExpiry)
+      RETURN_IF_ERROR(TtlMillis(step.ttl).status());
   }
   return absl::OkStatus();
 }
 
 bool ParseDigits(absl::string_view text, uint64_t* out) {
-  if (text.empty() ||
-      !std::all_of(text.begin(), text.end(),
-                   [](char c) { return absl::ascii_isdigit(c); })) {
+  if (text.empty() || !std::all_of(text.begin(), text.end(), [](char c) {
+        return absl::ascii_isdigit(c);
+      })) {
     return false;
   }
   return absl::SimpleAtoi(text, out);
@@ -323,15 +328,24 @@ std::string FormatOwned(const std::vector<std::string>& args) {
 
 char OpCode(Op op) {
   switch (op) {
-    case Op::kExpectAbsent: return 'A';
-    case Op::kExpectVersion: return 'V';
-    case Op::kPut: return 'P';
-    case Op::kPutWithExpiry: return 'E';
-    case Op::kDelete: return 'D';
-    case Op::kIncrement: return 'I';
-    case Op::kIndexAdd: return 'Z';
-    case Op::kIndexRemove: return 'R';
-    case Op::kStreamAppend: return 'S';
+    case Op::kExpectAbsent:
+      return 'A';
+    case Op::kExpectVersion:
+      return 'V';
+    case Op::kPut:
+      return 'P';
+    case Op::kPutWithExpiry:
+      return 'E';
+    case Op::kDelete:
+      return 'D';
+    case Op::kIncrement:
+      return 'I';
+    case Op::kIndexAdd:
+      return 'Z';
+    case Op::kIndexRemove:
+      return 'R';
+    case Op::kStreamAppend:
+      return 'S';
   }
   return '?';
 }
@@ -387,7 +401,8 @@ absl::StatusOr<BatchResult> ParseCommitReply(const Batch& batch,
   }
   BatchResult result;
   if (reply->element[0]->integer == 0) {
-    if (reply->elements != 4 || reply->element[1]->type != REDIS_REPLY_INTEGER) {
+    if (reply->elements != 4 ||
+        reply->element[1]->type != REDIS_REPLY_INTEGER) {
       return StorageError("EVALSHA", reply);
     }
     result.failed_step = static_cast<int>(reply->element[1]->integer);
@@ -401,9 +416,11 @@ absl::StatusOr<BatchResult> ParseCommitReply(const Batch& batch,
     if (step.op == Op::kPut || step.op == Op::kPutWithExpiry) ++puts;
     if (step.op == Op::kStreamAppend) ++appends;
   }
-  if (reply->elements != 1 + puts + appends) return StorageError("EVALSHA", reply);
+  if (reply->elements != 1 + puts + appends)
+    return StorageError("EVALSHA", reply);
   for (size_t i = 1; i <= puts; ++i) {
-    ASSIGN_OR_RETURN(int64_t version, ParseInteger("EVALSHA", reply->element[i]));
+    ASSIGN_OR_RETURN(int64_t version,
+                     ParseInteger("EVALSHA", reply->element[i]));
     result.versions.push_back(version);
   }
   for (size_t i = 1 + puts; i < reply->elements; ++i) {
@@ -480,7 +497,8 @@ class Connection {
         stopping = stopping_;
       }
       if (stopping) {
-        for (const std::shared_ptr<Call>& call : calls) Complete(*call, Unavailable());
+        for (const std::shared_ptr<Call>& call : calls)
+          Complete(*call, Unavailable());
         break;
       }
       Serve(std::move(calls));
@@ -533,7 +551,8 @@ class Connection {
 
   static void FailFrom(const std::vector<std::shared_ptr<Call>>& calls,
                        size_t first) {
-    for (size_t i = first; i < calls.size(); ++i) Complete(*calls[i], Unavailable());
+    for (size_t i = first; i < calls.size(); ++i)
+      Complete(*calls[i], Unavailable());
   }
 
   // True when Redis closed the connection while it sat idle (a restart, an
@@ -563,15 +582,15 @@ class Connection {
   bool Connect() {
     if (absl::Now() < retry_after_) return false;
     std::string error;
-    redisContext* context = redisConnectWithTimeout(
-        options_.host.c_str(), options_.port,
-        absl::ToTimeval(options_.connect_timeout));
+    redisContext* context =
+        redisConnectWithTimeout(options_.host.c_str(), options_.port,
+                                absl::ToTimeval(options_.connect_timeout));
     if (context == nullptr) {
       error = "cannot allocate a context";
     } else if (context->err != 0) {
       error = context->errstr;
-    } else if (redisSetTimeout(context, absl::ToTimeval(
-                                            options_.command_timeout)) !=
+    } else if (redisSetTimeout(context,
+                               absl::ToTimeval(options_.command_timeout)) !=
                REDIS_OK) {
       error = context->errstr;
     } else {
@@ -602,8 +621,8 @@ class Connection {
     if (options_.password.empty()) return "";
     const char* argv[] = {"AUTH", options_.password.data()};
     const size_t lengths[] = {4, options_.password.size()};
-    Reply reply(static_cast<redisReply*>(
-        redisCommandArgv(context, 2, argv, lengths)));
+    Reply reply(
+        static_cast<redisReply*>(redisCommandArgv(context, 2, argv, lengths)));
     if (reply == nullptr) return context->errstr;
     // Redis's text is not logged: it could echo what was sent.
     if (reply->type == REDIS_REPLY_ERROR) return "AUTH refused";
@@ -644,7 +663,8 @@ class RedisStore::Impl {
 
   // Sends the commands as one request (back to back on one connection) and
   // returns their replies in order.
-  absl::StatusOr<std::vector<Reply>> Execute(std::vector<std::string> commands) {
+  absl::StatusOr<std::vector<Reply>> Execute(
+      std::vector<std::string> commands) {
     auto call = std::make_shared<Call>();
     call->commands = std::move(commands);
     absl::Duration wait =
@@ -653,7 +673,8 @@ class RedisStore::Impl {
     size_t next = next_.fetch_add(1, std::memory_order_relaxed);
     connections_[next % connections_.size()]->Submit(call);
     if (!call->done.WaitForNotificationWithTimeout(wait)) return Unavailable();
-    if (!call->status.ok()) return call->status;
+    // Moved, not copied: the I/O thread may still hold `call`.
+    if (!call->status.ok()) return std::move(call->status);
     return std::move(call->replies);
   }
 
@@ -672,7 +693,8 @@ class RedisStore::Impl {
     }
     ASSIGN_OR_RETURN(Reply reply,
                      ExecuteOne(Format({"SCRIPT", "LOAD", kCommitScript})));
-    if (reply->type != REDIS_REPLY_STRING) return StorageError("SCRIPT LOAD", reply.get());
+    if (reply->type != REDIS_REPLY_STRING)
+      return StorageError("SCRIPT LOAD", reply.get());
     absl::MutexLock lock(&sha_mu_);
     sha_ = std::string(Text(reply.get()));
     return sha_;
@@ -699,7 +721,8 @@ RedisStore::RedisStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 RedisStore::~RedisStore() = default;
 
 absl::StatusOr<std::optional<Record>> RedisStore::Get(const std::string& key) {
-  ASSIGN_OR_RETURN(Reply reply, impl_->ExecuteOne(Format({"HMGET", key, "v", "d"})));
+  ASSIGN_OR_RETURN(Reply reply,
+                   impl_->ExecuteOne(Format({"HMGET", key, "v", "d"})));
   return ParseHmget(reply.get());
 }
 
@@ -712,7 +735,8 @@ absl::StatusOr<std::vector<std::optional<Record>>> RedisStore::GetMany(
   for (const std::string& key : keys) {
     commands.push_back(Format({"HMGET", key, "v", "d"}));
   }
-  ASSIGN_OR_RETURN(std::vector<Reply> replies, impl_->Execute(std::move(commands)));
+  ASSIGN_OR_RETURN(std::vector<Reply> replies,
+                   impl_->Execute(std::move(commands)));
   records.reserve(replies.size());
   for (const Reply& reply : replies) {
     ASSIGN_OR_RETURN(std::optional<Record> record, ParseHmget(reply.get()));
@@ -743,8 +767,9 @@ absl::StatusOr<BatchResult> RedisStore::Commit(const Batch& batch) {
 
 absl::StatusOr<int64_t> RedisStore::Increment(const std::string& key,
                                               int64_t delta) {
-  ASSIGN_OR_RETURN(Reply reply, impl_->ExecuteOne(Format(
-                                    {"INCRBY", key, absl::StrCat(delta)})));
+  ASSIGN_OR_RETURN(
+      Reply reply,
+      impl_->ExecuteOne(Format({"INCRBY", key, absl::StrCat(delta)})));
   return ParseInteger("INCRBY", reply.get());
 }
 
@@ -753,8 +778,8 @@ absl::StatusOr<bool> RedisStore::SetIfAbsent(const std::string& key,
                                              absl::Duration ttl) {
   ASSIGN_OR_RETURN(int64_t ttl_ms, TtlMillis(ttl));
   ASSIGN_OR_RETURN(Reply reply,
-                   impl_->ExecuteOne(Format({"SET", key, value, "NX", "PX",
-                                             absl::StrCat(ttl_ms)})));
+                   impl_->ExecuteOne(Format(
+                       {"SET", key, value, "NX", "PX", absl::StrCat(ttl_ms)})));
   if (reply->type == REDIS_REPLY_NIL) return false;
   if (reply->type == REDIS_REPLY_STATUS) return true;
   return StorageError("SET", reply.get());
@@ -764,15 +789,15 @@ absl::StatusOr<std::vector<std::string>> RedisStore::IndexRange(
     const std::string& index, const std::string& after, int limit) {
   RETURN_IF_ERROR(ValidateLimit(limit));
   std::string start = after.empty() ? "-" : absl::StrCat("(", after);
-  ASSIGN_OR_RETURN(Reply reply,
-                   impl_->ExecuteOne(Format({"ZRANGEBYLEX", index, start, "+",
-                                             "LIMIT", "0", absl::StrCat(limit)})));
+  ASSIGN_OR_RETURN(
+      Reply reply,
+      impl_->ExecuteOne(Format({"ZRANGEBYLEX", index, start, "+", "LIMIT", "0",
+                                absl::StrCat(limit)})));
   return ParseStrings("ZRANGEBYLEX", reply.get());
 }
 
 absl::StatusOr<std::vector<std::string>> RedisStore::IndexRangeByScore(
-    const std::string& index, int64_t min_score, int64_t max_score,
-    int limit) {
+    const std::string& index, int64_t min_score, int64_t max_score, int limit) {
   RETURN_IF_ERROR(ValidateLimit(limit));
   ASSIGN_OR_RETURN(
       Reply reply,
@@ -801,10 +826,11 @@ absl::StatusOr<std::vector<StreamEntry>> RedisStore::StreamRead(
 
 absl::Status RedisStore::StreamGroupCreate(const std::string& stream,
                                            const std::string& group) {
-  ASSIGN_OR_RETURN(Reply reply, impl_->ExecuteOne(Format(
-                                    {"XGROUP", "CREATE", stream, group, "0",
-                                     "MKSTREAM"})));
-  if (reply->type == REDIS_REPLY_STATUS || IsErrorLike(reply.get(), "BUSYGROUP")) {
+  ASSIGN_OR_RETURN(Reply reply,
+                   impl_->ExecuteOne(Format(
+                       {"XGROUP", "CREATE", stream, group, "0", "MKSTREAM"})));
+  if (reply->type == REDIS_REPLY_STATUS ||
+      IsErrorLike(reply.get(), "BUSYGROUP")) {
     return absl::OkStatus();
   }
   return StorageError("XGROUP CREATE", reply.get());
@@ -815,21 +841,22 @@ absl::StatusOr<std::vector<StreamEntry>> RedisStore::StreamReadGroup(
     const std::string& consumer, int limit) {
   RETURN_IF_ERROR(ValidateLimit(limit));
   // Never BLOCK: a blocked connection would stall everyone's pipeline.
-  ASSIGN_OR_RETURN(Reply reply,
-                   impl_->ExecuteOne(Format({"XREADGROUP", "GROUP", group,
-                                             consumer, "COUNT",
-                                             absl::StrCat(limit), "STREAMS",
-                                             stream, ">"})));
+  ASSIGN_OR_RETURN(
+      Reply reply,
+      impl_->ExecuteOne(Format({"XREADGROUP", "GROUP", group, consumer, "COUNT",
+                                absl::StrCat(limit), "STREAMS", stream, ">"})));
   std::vector<StreamEntry> entries;
   if (reply->type == REDIS_REPLY_NIL) return entries;
   // [[stream, entries]]
-  if (reply->type != REDIS_REPLY_ARRAY) return GroupError("XREADGROUP", reply.get());
+  if (reply->type != REDIS_REPLY_ARRAY)
+    return GroupError("XREADGROUP", reply.get());
   for (size_t i = 0; i < reply->elements; ++i) {
     const redisReply* per_stream = reply->element[i];
     if (per_stream->type != REDIS_REPLY_ARRAY || per_stream->elements != 2) {
       return StorageError("XREADGROUP", per_stream);
     }
-    RETURN_IF_ERROR(AppendEntries("XREADGROUP", per_stream->element[1], entries));
+    RETURN_IF_ERROR(
+        AppendEntries("XREADGROUP", per_stream->element[1], entries));
   }
   return entries;
 }
@@ -851,11 +878,11 @@ absl::StatusOr<std::vector<StreamEntry>> RedisStore::StreamClaimIdle(
   RETURN_IF_ERROR(ValidateLimit(limit));
   int64_t min_idle_ms =
       std::max<int64_t>(0, absl::ToInt64Milliseconds(min_idle));
-  ASSIGN_OR_RETURN(Reply reply,
-                   impl_->ExecuteOne(Format(
-                       {"XAUTOCLAIM", stream, group, consumer,
-                        absl::StrCat(min_idle_ms), "0-0", "COUNT",
-                        absl::StrCat(limit)})));
+  ASSIGN_OR_RETURN(
+      Reply reply,
+      impl_->ExecuteOne(Format({"XAUTOCLAIM", stream, group, consumer,
+                                absl::StrCat(min_idle_ms), "0-0", "COUNT",
+                                absl::StrCat(limit)})));
   // Redis 7: [next cursor, claimed entries, ids of deleted entries].
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
     return GroupError("XAUTOCLAIM", reply.get());
@@ -883,8 +910,8 @@ absl::StatusOr<RedisOptions> ParseRedisAddress(absl::string_view setting,
   uint64_t port = 0;
   if (host.empty() || !ParseDigits(address.substr(colon + 1), &port) ||
       port == 0 || port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        setting, ": expected host:port, got \"", address, "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat(setting, ": expected host:port, got \"", address, "\""));
   }
   RedisOptions options;
   options.host = std::string(host);

@@ -1,6 +1,6 @@
 // The Store contract (store.h), run against both stores. The Redis cases
 // need a throwaway Redis named by EMPLOYABILITY_TEST_REDIS ("host:port");
-// the project's test script starts one.
+// the project's test script (./test) starts one.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -55,19 +55,21 @@ absl::Status StatusOf(const absl::StatusOr<T>& status_or) {
 // Each evaluates `expr` exactly once (it may write to the store).
 #define STORE_TEST_CONCAT_INNER_(a, b) a##b
 #define STORE_TEST_CONCAT_(a, b) STORE_TEST_CONCAT_INNER_(a, b)
-#define EXPECT_OK(expr) \
-  STORE_TEST_CHECK_OK_(STORE_TEST_CONCAT_(status_, __LINE__), expr, ADD_FAILURE())
+#define EXPECT_OK(expr)                                             \
+  STORE_TEST_CHECK_OK_(STORE_TEST_CONCAT_(status_, __LINE__), expr, \
+                       ADD_FAILURE())
 #define ASSERT_OK(expr) \
   STORE_TEST_CHECK_OK_(STORE_TEST_CONCAT_(status_, __LINE__), expr, FAIL())
-#define STORE_TEST_CHECK_OK_(var, expr, fail)                 \
-  switch (0)                                                  \
-  case 0:                                                     \
-  default:                                                    \
+#define STORE_TEST_CHECK_OK_(var, expr, fail)                \
+  switch (0)                                                 \
+  case 0:                                                    \
+  default:                                                   \
     if (const absl::Status var = StatusOf(expr); var.ok()) { \
-    } else                                                    \
+    } else                                                   \
       fail << #expr << " failed: " << var
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  ASSERT_OK_AND_ASSIGN_IMPL_(STORE_TEST_CONCAT_(status_or_, __LINE__), lhs, expr)
+#define ASSERT_OK_AND_ASSIGN(lhs, expr)                                     \
+  ASSERT_OK_AND_ASSIGN_IMPL_(STORE_TEST_CONCAT_(status_or_, __LINE__), lhs, \
+                             expr)
 #define ASSERT_OK_AND_ASSIGN_IMPL_(var, lhs, expr) \
   auto var = (expr);                               \
   ASSERT_TRUE(var.ok()) << var.status();           \
@@ -134,9 +136,11 @@ class StoreContractTest : public ::testing::TestWithParam<std::string> {
     }
     const char* address = std::getenv(kRedisEnv);
     if (address == nullptr || *address == '\0') {
-      FAIL() << kRedisEnv << " is not set. The Redis cases need a throwaway "
-             << "Redis: run the project's test script, which starts one and "
-             << "sets " << kRedisEnv << "=127.0.0.1:<port>.";
+      FAIL()
+          << kRedisEnv << " is not set. The Redis cases need a throwaway "
+          << "Redis: run the project's test script (./test at the repository "
+          << "root), which starts one and sets " << kRedisEnv
+          << "=127.0.0.1:<port>.";
     }
     ASSERT_OK_AND_ASSIGN(RedisOptions options,
                          ParseRedisAddress(kRedisEnv, address));
@@ -168,7 +172,8 @@ class StoreContractTest : public ::testing::TestWithParam<std::string> {
 // --- Records ----------------------------------------------------------------
 
 TEST_P(StoreContractTest, GetAbsentIsNullopt) {
-  ASSERT_OK_AND_ASSIGN(std::optional<Record> record, store_->Get(Key("nothing")));
+  ASSERT_OK_AND_ASSIGN(std::optional<Record> record,
+                       store_->Get(Key("nothing")));
   EXPECT_EQ(record, std::nullopt);
 }
 
@@ -187,7 +192,8 @@ TEST_P(StoreContractTest, VersionsStartAtOneAndIncrease) {
 TEST_P(StoreContractTest, ValuesAreBinarySafe) {
   std::string value("a\0b\xff\r\n", 6);
   ASSERT_OK(store_->Put(Key("binary"), value));
-  ASSERT_OK_AND_ASSIGN(std::optional<Record> record, store_->Get(Key("binary")));
+  ASSERT_OK_AND_ASSIGN(std::optional<Record> record,
+                       store_->Get(Key("binary")));
   EXPECT_THAT(record, Optional(IsRecord(value, 1)));
 
   Batch batch;
@@ -249,7 +255,8 @@ TEST_P(StoreContractTest, DeleteRemovesEveryKind) {
   EXPECT_THAT(entries, IsEmpty());
 }
 
-// --- Commit -------------------------------------------------------------------
+// --- Commit
+// -------------------------------------------------------------------
 
 TEST_P(StoreContractTest, CommitAppliesEveryStep) {
   Batch batch;
@@ -280,7 +287,8 @@ TEST_P(StoreContractTest, CommitAppliesEveryStep) {
   EXPECT_EQ(counter, 7);
   ASSERT_OK_AND_ASSIGN(std::vector<StreamEntry> entries,
                        store_->StreamRead(Key("stream"), "", 10));
-  EXPECT_THAT(Ids(entries), ElementsAre(result.stream_ids[0], result.stream_ids[1]));
+  EXPECT_THAT(Ids(entries),
+              ElementsAre(result.stream_ids[0], result.stream_ids[1]));
   EXPECT_THAT(Payloads(entries), ElementsAre("first", "second"));
 }
 
@@ -359,7 +367,8 @@ TEST_P(StoreContractTest, ExpectVersionOnAbsentKeyFails) {
   EXPECT_FALSE(result.committed);
   EXPECT_EQ(result.failed_step, 0);
   EXPECT_EQ(result.found, std::nullopt);
-  ASSERT_OK_AND_ASSIGN(std::optional<Record> record, store_->Get(Key("record")));
+  ASSERT_OK_AND_ASSIGN(std::optional<Record> record,
+                       store_->Get(Key("record")));
   EXPECT_EQ(record, std::nullopt);
 }
 
@@ -393,7 +402,8 @@ TEST_P(StoreContractTest, BatchAcrossHashTagsIsRefused) {
   batch.Put(Key("record"), "x").Put("test:{elsewhere}:record", "y");
   EXPECT_EQ(StatusOf(store_->Commit(batch)).code(),
             absl::StatusCode::kInvalidArgument);
-  ASSERT_OK_AND_ASSIGN(std::optional<Record> record, store_->Get(Key("record")));
+  ASSERT_OK_AND_ASSIGN(std::optional<Record> record,
+                       store_->Get(Key("record")));
   EXPECT_EQ(record, std::nullopt);
 }
 
@@ -401,7 +411,8 @@ TEST_P(StoreContractTest, BatchUsingKeyAsWrongKindChangesNothing) {
   ASSERT_OK(store_->Put(Key("record"), "r"));
   Batch batch;
   batch.Increment(Key("counter"), 5).IndexAdd(Key("record"), "m");
-  EXPECT_EQ(StatusOf(store_->Commit(batch)).code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(StatusOf(store_->Commit(batch)).code(),
+            absl::StatusCode::kInternal);
   ASSERT_OK_AND_ASSIGN(int64_t counter, store_->Increment(Key("counter"), 0));
   EXPECT_EQ(counter, 0);
 
@@ -414,7 +425,8 @@ TEST_P(StoreContractTest, BatchUsingKeyAsWrongKindChangesNothing) {
   EXPECT_EQ(size, 1);
 }
 
-// --- Counters and expiring keys -----------------------------------------------
+// --- Counters and expiring keys
+// -----------------------------------------------
 
 TEST_P(StoreContractTest, IncrementReturnsValueAfterAdding) {
   std::string key = Key("counter");
@@ -429,11 +441,11 @@ TEST_P(StoreContractTest, IncrementReturnsValueAfterAdding) {
 }
 
 TEST_P(StoreContractTest, SetIfAbsentStoresOnceUntilExpiry) {
-  ASSERT_OK_AND_ASSIGN(bool stored,
-                       store_->SetIfAbsent(Key("long"), "a", absl::Seconds(60)));
+  ASSERT_OK_AND_ASSIGN(
+      bool stored, store_->SetIfAbsent(Key("long"), "a", absl::Seconds(60)));
   EXPECT_TRUE(stored);
-  ASSERT_OK_AND_ASSIGN(stored,
-                       store_->SetIfAbsent(Key("long"), "b", absl::Seconds(60)));
+  ASSERT_OK_AND_ASSIGN(
+      stored, store_->SetIfAbsent(Key("long"), "b", absl::Seconds(60)));
   EXPECT_FALSE(stored);
 
   ASSERT_OK_AND_ASSIGN(
@@ -443,15 +455,15 @@ TEST_P(StoreContractTest, SetIfAbsentStoresOnceUntilExpiry) {
   ASSERT_OK_AND_ASSIGN(
       stored, store_->SetIfAbsent(Key("short"), "b", absl::Milliseconds(50)));
   EXPECT_TRUE(stored);
-  ASSERT_OK_AND_ASSIGN(stored,
-                       store_->SetIfAbsent(Key("long"), "c", absl::Seconds(60)));
+  ASSERT_OK_AND_ASSIGN(
+      stored, store_->SetIfAbsent(Key("long"), "c", absl::Seconds(60)));
   EXPECT_FALSE(stored);
 }
 
 TEST_P(StoreContractTest, SetIfAbsentNeedsPositiveTtl) {
-  EXPECT_EQ(StatusOf(store_->SetIfAbsent(Key("k"), "v", absl::ZeroDuration()))
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      StatusOf(store_->SetIfAbsent(Key("k"), "v", absl::ZeroDuration())).code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 TEST_P(StoreContractTest, PutWithExpiryExpires) {
@@ -460,7 +472,8 @@ TEST_P(StoreContractTest, PutWithExpiryExpires) {
   ASSERT_OK_AND_ASSIGN(BatchResult result, store_->Commit(batch));
   EXPECT_THAT(result.versions, ElementsAre(1));
   Elapse(absl::Milliseconds(150));
-  ASSERT_OK_AND_ASSIGN(std::optional<Record> record, store_->Get(Key("record")));
+  ASSERT_OK_AND_ASSIGN(std::optional<Record> record,
+                       store_->Get(Key("record")));
   EXPECT_EQ(record, std::nullopt);
   Batch absent;
   absent.ExpectAbsent(Key("record"));
@@ -475,7 +488,8 @@ TEST_P(StoreContractTest, PutDropsEarlierExpiry) {
   ASSERT_OK_AND_ASSIGN(int64_t version, store_->Put(Key("record"), "kept"));
   EXPECT_EQ(version, 2);
   Elapse(absl::Milliseconds(150));
-  ASSERT_OK_AND_ASSIGN(std::optional<Record> record, store_->Get(Key("record")));
+  ASSERT_OK_AND_ASSIGN(std::optional<Record> record,
+                       store_->Get(Key("record")));
   EXPECT_THAT(record, Optional(IsRecord("kept", 2)));
 }
 
@@ -486,7 +500,8 @@ TEST_P(StoreContractTest, PutWithExpiryNeedsPositiveTtl) {
             absl::StatusCode::kInvalidArgument);
 }
 
-// --- Indexes ------------------------------------------------------------------
+// --- Indexes
+// ------------------------------------------------------------------
 
 TEST_P(StoreContractTest, IndexRangePaginatesWithoutGapsOrDuplicates) {
   std::vector<std::string> members;
@@ -532,7 +547,8 @@ TEST_P(StoreContractTest, IndexRangeOfAbsentIndexIsEmpty) {
   ASSERT_OK_AND_ASSIGN(std::vector<std::string> members,
                        store_->IndexRange(Key("none"), "", 10));
   EXPECT_THAT(members, IsEmpty());
-  ASSERT_OK_AND_ASSIGN(members, store_->IndexRangeByScore(Key("none"), 0, 10, 10));
+  ASSERT_OK_AND_ASSIGN(members,
+                       store_->IndexRangeByScore(Key("none"), 0, 10, 10));
   EXPECT_THAT(members, IsEmpty());
   ASSERT_OK_AND_ASSIGN(int64_t size, store_->IndexSize(Key("none")));
   EXPECT_EQ(size, 0);
@@ -551,12 +567,14 @@ TEST_P(StoreContractTest, IndexRangeByScoreOrdersByScoreThenMember) {
   ASSERT_OK_AND_ASSIGN(std::vector<std::string> members,
                        store_->IndexRangeByScore(Key("due"), 10, 30, 10));
   EXPECT_THAT(members, ElementsAre("d", "c", "a", "b"));
-  ASSERT_OK_AND_ASSIGN(members, store_->IndexRangeByScore(Key("due"), 11, 30, 2));
+  ASSERT_OK_AND_ASSIGN(members,
+                       store_->IndexRangeByScore(Key("due"), 11, 30, 2));
   EXPECT_THAT(members, ElementsAre("c", "a"));
   ASSERT_OK_AND_ASSIGN(members,
                        store_->IndexRangeByScore(Key("due"), -100, 0, 10));
   EXPECT_THAT(members, ElementsAre("n"));
-  ASSERT_OK_AND_ASSIGN(members, store_->IndexRangeByScore(Key("due"), 31, 49, 10));
+  ASSERT_OK_AND_ASSIGN(members,
+                       store_->IndexRangeByScore(Key("due"), 31, 49, 10));
   EXPECT_THAT(members, IsEmpty());
   ASSERT_OK_AND_ASSIGN(
       members, store_->IndexRangeByScore(Key("due"), 51, int64_t{1} << 52, 10));
@@ -566,7 +584,8 @@ TEST_P(StoreContractTest, IndexRangeByScoreOrdersByScoreThenMember) {
   Batch move;
   move.IndexAdd(Key("due"), "e", 15);
   ASSERT_OK(store_->Commit(move));
-  ASSERT_OK_AND_ASSIGN(members, store_->IndexRangeByScore(Key("due"), 10, 20, 10));
+  ASSERT_OK_AND_ASSIGN(members,
+                       store_->IndexRangeByScore(Key("due"), 10, 20, 10));
   EXPECT_THAT(members, ElementsAre("d", "e", "c"));
   ASSERT_OK_AND_ASSIGN(int64_t size, store_->IndexSize(Key("due")));
   EXPECT_EQ(size, 7);
@@ -581,7 +600,8 @@ TEST_P(StoreContractTest, LimitsMustBePositive) {
             absl::StatusCode::kInvalidArgument);
 }
 
-// --- Streams ------------------------------------------------------------------
+// --- Streams
+// ------------------------------------------------------------------
 
 TEST_P(StoreContractTest, StreamReadPagesAfterIds) {
   std::string stream = Key("stream");
@@ -667,23 +687,23 @@ TEST_P(StoreContractTest, ConsumerGroupDeliversOnceAndRedeliversUnacked) {
   EXPECT_THAT(claimed, IsEmpty());
 
   Elapse(absl::Milliseconds(150));
-  ASSERT_OK_AND_ASSIGN(claimed, store_->StreamClaimIdle(
-                                    stream, "workers", "c",
-                                    absl::Milliseconds(50), 10));
+  ASSERT_OK_AND_ASSIGN(claimed,
+                       store_->StreamClaimIdle(stream, "workers", "c",
+                                               absl::Milliseconds(50), 10));
   EXPECT_THAT(Ids(claimed), ElementsAre(ids[1], ids[2], ids[4]));
   EXPECT_THAT(Payloads(claimed), ElementsAre("e1", "e2", "e4"));
 
   // Claiming resets the idle time.
-  ASSERT_OK_AND_ASSIGN(claimed, store_->StreamClaimIdle(
-                                    stream, "workers", "d",
-                                    absl::Milliseconds(50), 10));
+  ASSERT_OK_AND_ASSIGN(claimed,
+                       store_->StreamClaimIdle(stream, "workers", "d",
+                                               absl::Milliseconds(50), 10));
   EXPECT_THAT(claimed, IsEmpty());
 
   ASSERT_OK(store_->StreamAck(stream, "workers", {ids[1], ids[2], ids[4]}));
   Elapse(absl::Milliseconds(150));
-  ASSERT_OK_AND_ASSIGN(claimed, store_->StreamClaimIdle(
-                                    stream, "workers", "d",
-                                    absl::Milliseconds(50), 10));
+  ASSERT_OK_AND_ASSIGN(claimed,
+                       store_->StreamClaimIdle(stream, "workers", "d",
+                                               absl::Milliseconds(50), 10));
   EXPECT_THAT(claimed, IsEmpty());
 
   // A second group has its own position.
@@ -703,12 +723,13 @@ TEST_P(StoreContractTest, StreamClaimIdleHonoursLimit) {
                        store_->StreamReadGroup(stream, "g", "a", 10));
   ASSERT_EQ(read.size(), 5u);
   Elapse(absl::Milliseconds(150));
-  ASSERT_OK_AND_ASSIGN(std::vector<StreamEntry> claimed,
-                       store_->StreamClaimIdle(stream, "g", "b",
-                                               absl::Milliseconds(50), 2));
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<StreamEntry> claimed,
+      store_->StreamClaimIdle(stream, "g", "b", absl::Milliseconds(50), 2));
   EXPECT_THAT(Payloads(claimed), ElementsAre("0", "1"));
-  ASSERT_OK_AND_ASSIGN(claimed, store_->StreamClaimIdle(
-                                    stream, "g", "b", absl::Milliseconds(50), 10));
+  ASSERT_OK_AND_ASSIGN(
+      claimed,
+      store_->StreamClaimIdle(stream, "g", "b", absl::Milliseconds(50), 10));
   EXPECT_THAT(Payloads(claimed), ElementsAre("2", "3", "4"));
 }
 
@@ -720,8 +741,9 @@ TEST_P(StoreContractTest, ReadingThroughMissingGroupFails) {
                 .code(),
             absl::StatusCode::kFailedPrecondition);
   ASSERT_OK(store_->StreamGroupCreate(Key("s"), "g"));
-  EXPECT_EQ(StatusOf(store_->StreamReadGroup(Key("s"), "other", "c", 10)).code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      StatusOf(store_->StreamReadGroup(Key("s"), "other", "c", 10)).code(),
+      absl::StatusCode::kFailedPrecondition);
   // Acknowledging through a missing group acknowledges nothing, like XACK.
   EXPECT_OK(store_->StreamAck(Key("s"), "other", {"1-1"}));
   EXPECT_OK(store_->StreamAck(Key("no-stream"), "g", {"1-1"}));
@@ -737,7 +759,8 @@ TEST_P(StoreContractTest, WrongKindIsInternal) {
 
 TEST_P(StoreContractTest, PingAnswers) { EXPECT_OK(store_->Ping()); }
 
-// --- Concurrency --------------------------------------------------------------
+// --- Concurrency
+// --------------------------------------------------------------
 
 TEST_P(StoreContractTest, ConcurrentIncrementsAreExact) {
   constexpr int kThreads = 16;
@@ -745,7 +768,8 @@ TEST_P(StoreContractTest, ConcurrentIncrementsAreExact) {
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
-      for (int i = 0; i < kEach; ++i) EXPECT_OK(store_->Increment(Key("counter"), 1));
+      for (int i = 0; i < kEach; ++i)
+        EXPECT_OK(store_->Increment(Key("counter"), 1));
     });
   }
   for (std::thread& thread : threads) thread.join();
@@ -801,7 +825,8 @@ INSTANTIATE_TEST_SUITE_P(Stores, StoreContractTest,
                            return info.param;
                          });
 
-// --- MemoryStore only ---------------------------------------------------------
+// --- MemoryStore only
+// ---------------------------------------------------------
 
 TEST(MemoryStoreTest, StreamIdsFollowTheClockAndNeverGoBack) {
   FakeClock clock(absl::FromUnixMillis(1767225600123));
@@ -835,7 +860,8 @@ TEST(MemoryStoreTest, UnavailableHookFailsEveryMethod) {
   EXPECT_TRUE(unavailable(StatusOf(store.Put("k", "w"))));
   EXPECT_TRUE(unavailable(store.Delete("k")));
   EXPECT_TRUE(unavailable(StatusOf(store.Increment("c", 1))));
-  EXPECT_TRUE(unavailable(StatusOf(store.SetIfAbsent("i", "v", absl::Seconds(1)))));
+  EXPECT_TRUE(
+      unavailable(StatusOf(store.SetIfAbsent("i", "v", absl::Seconds(1)))));
   EXPECT_TRUE(unavailable(StatusOf(store.IndexRange("x", "", 1))));
   EXPECT_TRUE(unavailable(StatusOf(store.IndexRangeByScore("x", 0, 1, 1))));
   EXPECT_TRUE(unavailable(StatusOf(store.IndexSize("x"))));
@@ -852,7 +878,8 @@ TEST(MemoryStoreTest, UnavailableHookFailsEveryMethod) {
   EXPECT_THAT(record, Optional(IsRecord("v", 1)));  // nothing changed
 }
 
-// --- RedisStore only ----------------------------------------------------------
+// --- RedisStore only
+// ----------------------------------------------------------
 
 TEST(ParseRedisAddressTest, ParsesHostAndPort) {
   ASSERT_OK_AND_ASSIGN(RedisOptions options,
@@ -870,7 +897,8 @@ TEST(ParseRedisAddressTest, RefusesAnythingElseNamingTheSetting) {
        {"", "localhost", ":6379", "localhost:", "localhost:0",
         "localhost:65536", "localhost:63a9", "localhost:-1"}) {
     absl::StatusOr<RedisOptions> options = ParseRedisAddress("--redis", bad);
-    EXPECT_EQ(options.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(options.status().code(), absl::StatusCode::kInvalidArgument)
+        << bad;
     EXPECT_THAT(std::string(options.status().message()),
                 ::testing::HasSubstr("--redis"));
   }
@@ -897,7 +925,8 @@ TEST(RedisStoreTest, RedisDownFailsFastWithUnavailable) {
   batch.Put("test:{down}:k", "v");
   for (int i = 0; i < 3; ++i) {  // first attempt, then inside the backoff
     ExpectUnavailableWithin(absl::Seconds(3), [&] { return store->Get("k"); });
-    ExpectUnavailableWithin(absl::Seconds(3), [&] { return store->Commit(batch); });
+    ExpectUnavailableWithin(absl::Seconds(3),
+                            [&] { return store->Commit(batch); });
     ExpectUnavailableWithin(absl::Seconds(3), [&] { return store->Ping(); });
   }
 }
@@ -913,10 +942,10 @@ class RedisServer {
 
   bool Start() {
     std::string port = absl::StrCat(port_);
-    std::vector<std::string> args = {"redis-server", "--port", port,
-                                     "--bind", "127.0.0.1", "--save", "",
-                                     "--appendonly", "no", "--loglevel",
-                                     "warning"};
+    std::vector<std::string> args = {
+        "redis-server", "--port",     port,     "--bind",
+        "127.0.0.1",    "--save",     "",       "--appendonly",
+        "no",           "--loglevel", "warning"};
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
@@ -929,6 +958,11 @@ class RedisServer {
       _exit(127);
     }
     return pid_ > 0;
+  }
+
+  // SIGSTOP freezes the server: connections still open, nothing answers.
+  void Signal(int signal) {
+    if (pid_ > 0) kill(pid_, signal);
   }
 
   void Stop() {
@@ -977,7 +1011,8 @@ TEST(RedisStoreTest, RecoversWhenRedisComesBackWithoutRecreatingTheStore) {
 
   server.Stop();
   ExpectUnavailableWithin(absl::Seconds(3), [&] { return store->Get(key); });
-  ExpectUnavailableWithin(absl::Seconds(3), [&] { return store->Put(key, "x"); });
+  ExpectUnavailableWithin(absl::Seconds(3),
+                          [&] { return store->Put(key, "x"); });
 
   ASSERT_TRUE(server.Start());
   ASSERT_OK(RetryUntilOk(absl::Seconds(10), 2 * options.pool_size,
@@ -990,6 +1025,29 @@ TEST(RedisStoreTest, RecoversWhenRedisComesBackWithoutRecreatingTheStore) {
   EXPECT_EQ(version, 1);
   ASSERT_OK_AND_ASSIGN(record, store->Get(key));
   EXPECT_THAT(record, Optional(IsRecord("after", 1)));
+}
+
+TEST(RedisStoreTest, FrozenRedisFailsWithinTheTimeoutsThenRecovers) {
+  int port = FreePort();
+  ASSERT_GT(port, 0);
+  RedisServer server(port);
+  ASSERT_TRUE(server.Start());
+  RedisOptions options;
+  options.port = port;
+  options.command_timeout = absl::Milliseconds(200);
+  std::unique_ptr<RedisStore> store = RedisStore::Create(options);
+  ASSERT_OK(RetryUntilOk(absl::Seconds(10), 2 * options.pool_size,
+                         [&] { return store->Ping(); }))
+      << "redis-server did not start on port " << port;
+
+  server.Signal(SIGSTOP);
+  for (int i = 0; i < 2 * options.pool_size; ++i) {
+    ExpectUnavailableWithin(absl::Seconds(3),
+                            [&] { return store->Get("test:{frozen}:k"); });
+  }
+  server.Signal(SIGCONT);
+  EXPECT_OK(RetryUntilOk(absl::Seconds(10), 2 * options.pool_size,
+                         [&] { return store->Get("test:{frozen}:k"); }));
 }
 
 }  // namespace
