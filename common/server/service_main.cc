@@ -43,7 +43,7 @@ absl::Status CheckFlags() {
        {std::tuple<const char*, int, int, int>{"redis_pool", absl::GetFlag(FLAGS_redis_pool), 1, 64},
         {"redis_timeout_ms", absl::GetFlag(FLAGS_redis_timeout_ms), 10, 60000},
         {"redis_connect_timeout_ms", absl::GetFlag(FLAGS_redis_connect_timeout_ms), 10, 60000},
-        {"workers", absl::GetFlag(FLAGS_workers), 1, 1024},
+        {"workers", absl::GetFlag(FLAGS_workers), 0, 1024},
         {"max_queued", absl::GetFlag(FLAGS_max_queued), 1, 10000000},
         {"drain_s", absl::GetFlag(FLAGS_drain_s), 0, 3600}}) {
     absl::Status status = CheckRange(flag, value, min, max);

@@ -157,7 +157,6 @@ std::string ParticipantRecords::DuplicateKey(const KeySpace& keys,
 void ParticipantRecords::AddIndexes(Batch& batch, const KeySpace& keys,
                                     const v1::Participant& p) const {
   const std::string id = ParseParticipantName("name", p.name())->participant;
-  batch.IndexAdd(keys.Index("all"), id);
   batch.IndexAdd(keys.Index("status", v1::ParticipantStatus_Name(p.status())), id);
   batch.IndexAdd(keys.Index("organisation", p.enrolling_organisation()), id);
   if (!p.adviser().empty()) batch.IndexAdd(keys.Index("adviser", p.adviser()), id);
@@ -166,10 +165,23 @@ void ParticipantRecords::AddIndexes(Batch& batch, const KeySpace& keys,
 void ParticipantRecords::RemoveIndexes(Batch& batch, const KeySpace& keys,
                                        const v1::Participant& p) const {
   const std::string id = ParseParticipantName("name", p.name())->participant;
-  batch.IndexRemove(keys.Index("all"), id);
   batch.IndexRemove(keys.Index("status", v1::ParticipantStatus_Name(p.status())), id);
   batch.IndexRemove(keys.Index("organisation", p.enrolling_organisation()), id);
   if (!p.adviser().empty()) batch.IndexRemove(keys.Index("adviser", p.adviser()), id);
+}
+
+void ParticipantRecords::Reindex(Batch& batch, const KeySpace& keys,
+                                 const v1::Participant& before,
+                                 const v1::Participant& after) const {
+  const std::string id = ParseParticipantName("name", after.name())->participant;
+  if (before.status() != after.status()) {
+    batch.IndexRemove(keys.Index("status", v1::ParticipantStatus_Name(before.status())), id);
+    batch.IndexAdd(keys.Index("status", v1::ParticipantStatus_Name(after.status())), id);
+  }
+  if (before.adviser() != after.adviser()) {
+    if (!before.adviser().empty()) batch.IndexRemove(keys.Index("adviser", before.adviser()), id);
+    if (!after.adviser().empty()) batch.IndexAdd(keys.Index("adviser", after.adviser()), id);
+  }
 }
 
 void ParticipantRecords::AppendEvent(Batch& batch, const auth::Caller& caller,
@@ -423,8 +435,7 @@ absl::StatusOr<std::optional<v1::Participant>> ParticipantRecords::UpdateOnce(
     batch.Put(new_duplicate, after.name());
   }
   batch.Put(key, after.SerializeAsString());
-  RemoveIndexes(batch, keys, before);
-  AddIndexes(batch, keys, after);
+  Reindex(batch, keys, before, after);
   const int64_t version = loaded.version + 1;
   if (!changed.empty()) {
     v1::ParticipantUpdated event;

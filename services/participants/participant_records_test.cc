@@ -65,7 +65,8 @@ class ParticipantRecordsTest : public testing::Test {
 
   int64_t Stored() {
     storage::KeySpace keys(kServiceKeyspace, storage::ContractTenancy("north-west"));
-    return *store_.IndexSize(keys.Index("all"));
+    return *store_.IndexSize(keys.Index("organisation", "prime-north")) +
+           *store_.IndexSize(keys.Index("organisation", "partner-east"));
   }
 
   v1::Participant Update(const v1::Participant& p, const std::string& path,
