@@ -1,5 +1,7 @@
 #include "common/metrics/rpc_metrics.h"
 
+#include "common/status/grpc_status.h"
+
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -16,32 +18,12 @@ namespace {
 
 using grpc::experimental::InterceptionHookPoints;
 
-// Indexed by grpc::StatusCode, which runs 0..16 without gaps.
-constexpr std::array<absl::string_view, 17> kCodeNames = {
-    "OK",
-    "CANCELLED",
-    "UNKNOWN",
-    "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED",
-    "NOT_FOUND",
-    "ALREADY_EXISTS",
-    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION",
-    "ABORTED",
-    "OUT_OF_RANGE",
-    "UNIMPLEMENTED",
-    "INTERNAL",
-    "UNAVAILABLE",
-    "DATA_LOSS",
-    "UNAUTHENTICATED",
-};
 
 // Out-of-range codes (a buggy handler) are counted as UNKNOWN, as gRPC
 // itself would report them, rather than indexing past the array.
 size_t CodeIndex(grpc::StatusCode code) {
   const int value = static_cast<int>(code);
-  if (value < 0 || value >= static_cast<int>(kCodeNames.size())) {
+  if (value < 0 || value >= static_cast<int>(kStatusCodeCount)) {
     return static_cast<size_t>(grpc::StatusCode::UNKNOWN);
   }
   return static_cast<size_t>(value);
@@ -93,7 +75,7 @@ class RpcMetrics::MethodSeries {
       counter =
           &requests_family_.Add({{"service", service_},
                                  {"method", method_},
-                                 {"code", std::string(kCodeNames[index])}});
+                                 {"code", std::string(employability::StatusCodeName(static_cast<grpc::StatusCode>(index)))}});
       requests_[index].store(counter, std::memory_order_release);
     }
     return *counter;
@@ -103,7 +85,7 @@ class RpcMetrics::MethodSeries {
   const std::string service_;
   const std::string method_;
   prometheus::Histogram& duration_;
-  std::array<std::atomic<prometheus::Counter*>, kCodeNames.size()> requests_{};
+  std::array<std::atomic<prometheus::Counter*>, kStatusCodeCount> requests_{};
 };
 
 namespace {
@@ -163,9 +145,6 @@ class RpcInterceptorFactory
 
 }  // namespace
 
-absl::string_view StatusCodeName(grpc::StatusCode code) {
-  return kCodeNames[CodeIndex(code)];
-}
 
 const prometheus::Histogram::BucketBoundaries& RpcDurationBuckets() {
   static const auto* const kBuckets =

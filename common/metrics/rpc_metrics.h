@@ -46,9 +46,7 @@ inline constexpr char kDurationSeconds[] = "employability_rpc_duration_seconds";
 // The label value for any service or method that was not registered.
 inline constexpr char kUnknown[] = "unknown";
 
-// The canonical name of a gRPC code, as Prometheus labels show it: "OK",
-// "INVALID_ARGUMENT", ...; "UNKNOWN" for a value outside the enum.
-absl::string_view StatusCodeName(grpc::StatusCode code);
+
 
 // Latency histogram buckets, 100 µs to 10 s: fixed, so that every service's
 // histograms can be aggregated together.

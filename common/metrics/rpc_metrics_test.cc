@@ -262,17 +262,6 @@ TEST(RpcMetricsTest, AddingTwiceKeepsOneSeries) {
   EXPECT_EQ(metrics.Find("/pkg.Service/Method"), first);
 }
 
-TEST(StatusCodeNameTest, UpperSnakeCanonicalNames) {
-  EXPECT_EQ(StatusCodeName(grpc::StatusCode::OK), "OK");
-  EXPECT_EQ(StatusCodeName(grpc::StatusCode::INVALID_ARGUMENT),
-            "INVALID_ARGUMENT");
-  EXPECT_EQ(StatusCodeName(grpc::StatusCode::DEADLINE_EXCEEDED),
-            "DEADLINE_EXCEEDED");
-  EXPECT_EQ(StatusCodeName(grpc::StatusCode::UNAUTHENTICATED),
-            "UNAUTHENTICATED");
-  EXPECT_EQ(StatusCodeName(static_cast<grpc::StatusCode>(99)), "UNKNOWN");
-}
-
 TEST(RpcDurationBucketsTest, FixedFrom100MicrosecondsTo10Seconds) {
   const auto& buckets = RpcDurationBuckets();
   ASSERT_EQ(buckets.size(), 16u);

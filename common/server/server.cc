@@ -70,7 +70,7 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
   host->server_ = builder.BuildAndStart();
   if (host->server_ == nullptr || host->port_ == 0) {
     return absl::FailedPreconditionError(
-        absl::StrCat("--port: cannot listen on ", options.address));
+        absl::StrCat("--listen: cannot listen on ", options.address));
   }
   host->UpdateReadiness();
   host->readiness_thread_ = std::thread([h = host.get()] { h->WatchReadiness(); });

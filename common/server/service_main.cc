@@ -54,7 +54,8 @@ absl::Status CheckFlags() {
     return absl::InvalidArgumentError(
         absl::StrCat("--store must be 'redis' or 'memory' (got '", store, "')"));
   }
-  return config::CheckHostPort("--listen", absl::GetFlag(FLAGS_listen));
+  return config::CheckHostPort("--listen", absl::GetFlag(FLAGS_listen),
+                               /*allow_zero_port=*/true);
 }
 
 std::unique_ptr<storage::Store> NewStore(const Clock& clock) {

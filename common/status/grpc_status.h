@@ -5,6 +5,7 @@
 #include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace employability {
 
@@ -12,6 +13,11 @@ namespace employability {
 // made (validation helpers, domain classes); storage errors are already
 // scrubbed of Redis internals by the store.
 grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// The canonical name of a code in upper snake case ("INVALID_ARGUMENT"), as
+// metrics label it and tools print it; "UNKNOWN" for a code out of range.
+absl::string_view StatusCodeName(grpc::StatusCode code);
+inline constexpr int kStatusCodeCount = 17;  // OK (0) .. UNAUTHENTICATED (16)
 
 // The reverse, for clients and tests.
 absl::Status FromGrpcStatus(const grpc::Status& status);

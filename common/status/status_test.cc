@@ -43,6 +43,17 @@ TEST(GrpcStatus, KeepsCodeAndMessage) {
   }
 }
 
+TEST(GrpcStatus, UpperSnakeCanonicalNames) {
+  EXPECT_EQ(StatusCodeName(grpc::StatusCode::OK), "OK");
+  EXPECT_EQ(StatusCodeName(grpc::StatusCode::INVALID_ARGUMENT),
+            "INVALID_ARGUMENT");
+  EXPECT_EQ(StatusCodeName(grpc::StatusCode::DEADLINE_EXCEEDED),
+            "DEADLINE_EXCEEDED");
+  EXPECT_EQ(StatusCodeName(grpc::StatusCode::UNAUTHENTICATED),
+            "UNAUTHENTICATED");
+  EXPECT_EQ(StatusCodeName(static_cast<grpc::StatusCode>(99)), "UNKNOWN");
+}
+
 TEST(Validation, MessagesNameTheField) {
   EXPECT_EQ(std::string(InvalidField("a.b", "bad").message()), "a.b: bad");
   EXPECT_EQ(std::string(RequiredField("a.b").message()), "a.b is required");

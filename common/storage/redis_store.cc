@@ -225,44 +225,12 @@ absl::Status AppendEntries(absl::string_view command, const redisReply* reply,
 }
 
 // ---------------------------------------------------------------------------
-// Arguments, checked here so that both stores refuse the same things (see
-// memory_store.cc, which holds the same rules).
-
-absl::Status ValidateLimit(int limit) {
-  if (limit <= 0) return absl::InvalidArgumentError("limit must be positive");
-  return absl::OkStatus();
-}
+// Arguments: the rules both stores share are in store.cc.
 
 absl::StatusOr<int64_t> TtlMillis(absl::Duration ttl) {
-  if (ttl <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("ttl must be positive");
-  }
+  RETURN_IF_ERROR(ValidateTtl(ttl));
   // Rounded up so that a tiny ttl still keeps the key for a moment.
   return absl::ToInt64Milliseconds(absl::Ceil(ttl, absl::Milliseconds(1)));
-}
-
-// The part of a key Redis Cluster hashes: the text inside the first {...}
-// when not empty, else the whole key.
-absl::string_view HashTag(absl::string_view key) {
-  size_t open = key.find('{');
-  if (open == absl::string_view::npos) return key;
-  size_t close = key.find('}', open + 1);
-  if (close == absl::string_view::npos || close == open + 1) return key;
-  return key.substr(open + 1, close - open - 1);
-}
-
-absl::Status ValidateBatch(const Batch& batch) {
-  if (batch.empty()) return absl::OkStatus();
-  absl::string_view tag = HashTag(batch.steps().front().key);
-  for (const Batch::Step& step : batch.steps()) {
-    if (HashTag(step.key) != tag) {
-      return absl::InvalidArgumentError(
-          "batch keys must share one hash tag (one hash slot)");
-    }
-    if (step.op == Op::kPutWithExpiry)
-      RETURN_IF_ERROR(TtlMillis(step.ttl).status());
-  }
-  return absl::OkStatus();
 }
 
 bool ParseDigits(absl::string_view text, uint64_t* out) {

@@ -73,6 +73,42 @@ std::string HashedKeyPart(absl::string_view value) {
       reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
+absl::string_view HashTag(absl::string_view key) {
+  size_t open = key.find('{');
+  if (open == absl::string_view::npos) return key;
+  size_t close = key.find('}', open + 1);
+  if (close == absl::string_view::npos || close == open + 1) return key;
+  return key.substr(open + 1, close - open - 1);
+}
+
+absl::Status ValidateLimit(int limit) {
+  if (limit <= 0) return absl::InvalidArgumentError("limit must be positive");
+  return absl::OkStatus();
+}
+
+absl::Status ValidateTtl(absl::Duration ttl) {
+  if (ttl <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("ttl must be positive");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateBatch(const Batch& batch) {
+  if (batch.empty()) return absl::OkStatus();
+  absl::string_view tag = HashTag(batch.steps().front().key);
+  for (const Batch::Step& step : batch.steps()) {
+    if (HashTag(step.key) != tag) {
+      return absl::InvalidArgumentError(
+          "batch keys must share one hash tag (one hash slot)");
+    }
+    if (step.op == Batch::Op::kPutWithExpiry) {
+      absl::Status ttl = ValidateTtl(step.ttl);
+      if (!ttl.ok()) return ttl;
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int64_t> Store::Put(const std::string& key, std::string value) {
   Batch batch;
   batch.Put(key, std::move(value));

@@ -25,6 +25,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace employability::storage {
@@ -152,6 +153,17 @@ class Store {
   absl::StatusOr<int64_t> Put(const std::string& key, std::string value);
   absl::Status Delete(const std::string& key);
 };
+
+// Argument rules that both stores apply, so that they refuse the same things
+// (INVALID_ARGUMENT): a batch's keys share one hash tag and its ttls are
+// positive; limits are positive.
+absl::Status ValidateBatch(const Batch& batch);
+absl::Status ValidateLimit(int limit);
+absl::Status ValidateTtl(absl::Duration ttl);
+
+// The part of a key Redis Cluster hashes: the text inside the first {...}
+// when not empty, else the whole key.
+absl::string_view HashTag(absl::string_view key);
 
 }  // namespace employability::storage
 

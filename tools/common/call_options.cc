@@ -20,29 +20,4 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
                                    args);
 }
 
-std::string_view StatusCodeName(grpc::StatusCode code) {
-  static constexpr std::string_view kNames[kStatusCodeCount] = {
-      "OK",
-      "CANCELLED",
-      "UNKNOWN",
-      "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED",
-      "NOT_FOUND",
-      "ALREADY_EXISTS",
-      "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED",
-      "FAILED_PRECONDITION",
-      "ABORTED",
-      "OUT_OF_RANGE",
-      "UNIMPLEMENTED",
-      "INTERNAL",
-      "UNAVAILABLE",
-      "DATA_LOSS",
-      "UNAUTHENTICATED",
-  };
-  int i = static_cast<int>(code);
-  if (i < 0 || i >= kStatusCodeCount) return "UNKNOWN_CODE";
-  return kNames[i];
-}
-
 }  // namespace employability::tools

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/status/grpc_status.h"
+
 namespace employability::tools {
 
 // Metadata keys every service reads to know the caller.
@@ -33,11 +35,8 @@ struct CallOptions {
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
                                            int index);
 
-// The canonical upper-case name ("OK", "UNAVAILABLE"), as grpcurl prints it.
-std::string_view StatusCodeName(grpc::StatusCode code);
-
-// Every code, in numeric order, for tables of counts.
-inline constexpr int kStatusCodeCount = 17;
+using ::employability::kStatusCodeCount;
+using ::employability::StatusCodeName;
 
 }  // namespace employability::tools
 
