@@ -105,7 +105,7 @@ for i = 1, n do
   elseif op == 'R' then
     redis.call('ZREM', key, a)
   elseif op == 'S' then
-    ids[#ids + 1] = redis.call('XADD', key, '*', 'p', a)
+    ids[#ids + 1] = redis.call('XADD', key, '*', 'event', a)
   end
 end
 local reply = {1}
@@ -215,7 +215,7 @@ absl::Status AppendEntries(absl::string_view command, const redisReply* reply,
     if (fields->type != REDIS_REPLY_ARRAY) return StorageError(command, fields);
     StreamEntry parsed{std::string(Text(entry->element[0])), ""};
     for (size_t f = 0; f + 1 < fields->elements; f += 2) {
-      if (Text(fields->element[f]) == "p") {
+      if (Text(fields->element[f]) == "event") {
         parsed.payload = std::string(Text(fields->element[f + 1]));
       }
     }

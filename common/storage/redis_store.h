@@ -9,8 +9,9 @@
 //
 // Layout in Redis: a record is a hash {v: version, d: data}; a counter and a
 // SetIfAbsent key are strings; an index is a sorted set; a stream is a
-// stream whose entries hold one field, "p" (the payload). Commit runs one Lua
-// script, so a batch is atomic and takes one round trip.
+// stream whose entries hold one field, "event" (the payload, as events.proto
+// promises consumers). Commit runs one Lua script, so a batch is atomic and
+// takes one round trip.
 //
 // Behaviour store.h leaves open (MemoryStore does the same):
 //   - A batch whose keys carry different hash tags, a PutWithExpiry with a

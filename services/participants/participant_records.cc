@@ -14,6 +14,7 @@
 #include "common/time/proto_time.h"
 #include "common/validation/dates.h"
 #include "employability/participants/v1/participant_events.pb.h"
+#include "google/protobuf/util/message_differencer.h"
 
 namespace employability::participants {
 namespace {
@@ -96,6 +97,27 @@ bool Matches(const v1::Participant& p, const v1::ListParticipantsRequest& reques
          (request.adviser().empty() || p.adviser() == request.adviser()) &&
          (request.enrolling_organisation().empty() ||
           p.enrolling_organisation() == request.enrolling_organisation());
+}
+
+// The duplicate-check record holds "<enrolling organisation> <name>", so that
+// the existing participant is named only to the organisation that holds it.
+std::string DuplicateValue(const v1::Participant& p) {
+  return absl::StrCat(p.enrolling_organisation(), " ", p.name());
+}
+
+absl::Status AlreadyEnrolled(const auth::Caller& caller, const std::string& programme,
+                             const std::optional<storage::Record>& found) {
+  std::string message = absl::StrCat(
+      "participant: a participant with this National Insurance number and date "
+      "of birth is already on programme ", programme);
+  std::pair<std::string, std::string> holder =
+      absl::StrSplit(found.has_value() ? found->value : "", absl::MaxSplits(' ', 1));
+  if (holder.first == caller.organisation) {
+    absl::StrAppend(&message, ": ", holder.second);
+  } else {
+    absl::StrAppend(&message, ", enrolled by another organisation");
+  }
+  return absl::AlreadyExistsError(message);
 }
 
 // The fields an update may name, and how to copy each from the request.
@@ -267,7 +289,7 @@ absl::StatusOr<v1::Participant> ParticipantRecords::CreateOnce(
   const std::string duplicate_key = DuplicateKey(keys, p);
   batch.ExpectAbsent(duplicate_key);
   batch.Put(keys.Record(kParticipant, name.participant), p.SerializeAsString());
-  batch.Put(duplicate_key, p.name());
+  batch.Put(duplicate_key, DuplicateValue(p));
   AddIndexes(batch, keys, p);
   v1::ParticipantCreated created;
   *created.mutable_facts() = FactsOf(p);
@@ -284,10 +306,7 @@ absl::StatusOr<v1::Participant> ParticipantRecords::CreateOnce(
     ASSIGN_OR_RETURN(Loaded loaded, Load(caller, replayed, With::kParticipant));
     return loaded.participant;
   }
-  std::string existing = result.found.has_value() ? result.found->value : "";
-  return absl::AlreadyExistsError(absl::StrCat(
-      "participant: a participant with this National Insurance number and date "
-      "of birth is already on programme ", p.programme(), ": ", existing));
+  return AlreadyEnrolled(caller, p.programme(), result.found);
 }
 
 // ---- Get and List ------------------------------------------------------------
@@ -392,17 +411,25 @@ absl::StatusOr<std::optional<v1::Participant>> ParticipantRecords::UpdateOnce(
         "again and reapply the change");
   }
   v1::Participant after = before;
-  bool status_changed = false;
-  std::vector<std::string> changed;
-  for (const std::string& path : request.update_mask().paths()) {
+  const std::set<std::string> paths(request.update_mask().paths().begin(),
+                                    request.update_mask().paths().end());
+  for (const std::string& path : paths) {
     (*UpdatableField(path))(request.participant(), after);
-    if (path == "status") {
-      status_changed = after.status() != before.status();
-    } else {
+  }
+  RETURN_IF_ERROR(NormaliseParticipant("participant", Today(), after));
+  const bool status_changed = after.status() != before.status();
+  std::vector<std::string> changed;  // paths whose value really changed
+  for (const std::string& path : paths) {
+    v1::Participant probe = before;
+    (*UpdatableField(path))(after, probe);
+    if (path != "status" &&
+        !google::protobuf::util::MessageDifferencer::Equals(probe, before)) {
       changed.push_back(path);
     }
   }
-  RETURN_IF_ERROR(NormaliseParticipant("participant", Today(), after));
+  // Nothing to write: no new version, no event, the record as it is.
+  after.set_etag(before.etag());
+  if (google::protobuf::util::MessageDifferencer::Equals(before, after)) return after;
   const absl::Time now = clock_.Now();
   if (status_changed) {
     RETURN_IF_ERROR(CheckTransition(before.status(), after.status()));
@@ -432,7 +459,7 @@ absl::StatusOr<std::optional<v1::Participant>> ParticipantRecords::UpdateOnce(
     duplicate_step = static_cast<int>(batch.steps().size());
     batch.ExpectAbsent(new_duplicate);
     batch.Delete(old_duplicate);
-    batch.Put(new_duplicate, after.name());
+    batch.Put(new_duplicate, DuplicateValue(after));
   }
   batch.Put(key, after.SerializeAsString());
   Reindex(batch, keys, before, after);
@@ -455,10 +482,7 @@ absl::StatusOr<std::optional<v1::Participant>> ParticipantRecords::UpdateOnce(
     return after;
   }
   if (result.failed_step == duplicate_step) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        "participant: another participant on programme ", after.programme(),
-        " has this National Insurance number and date of birth: ",
-        result.found.has_value() ? result.found->value : ""));
+    return AlreadyEnrolled(caller, after.programme(), result.found);
   }
   if (!etag.empty()) {
     return absl::AbortedError(

@@ -1,0 +1,101 @@
+#include "tests/support/suite_under_test.h"
+
+#include <cstdlib>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "services/participants/participants_grpc.h"
+#include "tests/support/test_data.h"
+
+namespace employability::test_support {
+
+absl::StatusOr<std::string> TestRedisAddress() {
+  const char* address = std::getenv(kTestRedisVariable);
+  if (address == nullptr || *address == '\0') {
+    return absl::FailedPreconditionError(absl::StrCat(
+        kTestRedisVariable,
+        " is not set. These tests need a real redis-server: run ./test (it "
+        "starts a throwaway one), or start one and export ",
+        kTestRedisVariable, "=127.0.0.1:<port>"));
+  }
+  return std::string(address);
+}
+
+absl::StatusOr<std::unique_ptr<SuiteUnderTest>> SuiteUnderTest::Start(SuiteOptions options) {
+  if (options.redis_address.empty()) {
+    absl::StatusOr<std::string> address = TestRedisAddress();
+    if (!address.ok()) return address.status();
+    options.redis_address = *address;
+  }
+  std::unique_ptr<SuiteUnderTest> suite(new SuiteUnderTest(std::move(options)));
+  absl::Status started = suite->StartParts(/*port=*/0);
+  if (!started.ok()) return started;
+  return suite;
+}
+
+SuiteUnderTest::~SuiteUnderTest() { Stop(); }
+
+std::string SuiteUnderTest::address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+std::string SuiteUnderTest::metrics_address() const {
+  return absl::StrCat("127.0.0.1:", metrics_port_);
+}
+
+std::unique_ptr<participants::v1::Participants::Stub> SuiteUnderTest::NewStub() const {
+  return participants::v1::Participants::NewStub(channel_);
+}
+
+absl::Status SuiteUnderTest::StartParts(int port) {
+  absl::StatusOr<storage::RedisOptions> redis =
+      storage::ParseRedisAddress(kTestRedisVariable, options_.redis_address);
+  if (!redis.ok()) return redis.status();
+  store_ = storage::RedisStore::Create(*redis);
+  if (options_.require_redis) {
+    absl::Status ping = store_->Ping();
+    if (!ping.ok()) {
+      return absl::UnavailableError(absl::StrCat(
+          "Redis at ", options_.redis_address, " does not answer: ", ping.message()));
+    }
+  }
+  workers_ = std::make_unique<server::WorkerPool>(options_.workers, options_.max_queued);
+  registry_ = std::make_shared<prometheus::Registry>();
+  server::ServiceDeps deps{*store_, clock_, ids_, *workers_, *registry_};
+  module_ = participants::NewModule(deps);
+
+  server::ServerOptions server_options;
+  server_options.address = absl::StrCat("127.0.0.1:", port);
+  server_options.metrics_address = options_.metrics ? "127.0.0.1:0" : "";
+  server_options.readiness_interval = options_.readiness_interval;
+  server_options.drain_deadline = absl::Seconds(5);
+  absl::StatusOr<std::unique_ptr<server::ServerHost>> host =
+      server::ServerHost::Start(server_options, module_->Services(), registry_);
+  if (!host.ok()) return host.status();
+  host_ = *std::move(host);
+  port_ = host_->port();
+  metrics_port_ = host_->metrics_port();
+  channel_ = NewTestChannel(address());
+  return absl::OkStatus();
+}
+
+void SuiteUnderTest::Stop() {
+  // The order of the suite's main: the server drains first, then the
+  // workers finish what is queued, then what they used goes.
+  channel_.reset();
+  if (host_ != nullptr) host_->Shutdown();
+  host_.reset();
+  workers_.reset();
+  module_.reset();
+  registry_.reset();
+  store_.reset();
+}
+
+absl::Status SuiteUnderTest::Restart() {
+  const int previous_port = port_;
+  Stop();
+  absl::Status same_port = StartParts(previous_port);
+  if (same_port.ok()) return same_port;
+  Stop();  // the port was taken meanwhile: any port will do
+  return StartParts(0);
+}
+
+}  // namespace employability::test_support
