@@ -42,18 +42,28 @@ constexpr absl::Duration kWaitMargin = absl::Milliseconds(250);
 // numbers (doubles).
 constexpr char kCommitScript[] = R"lua(
 local n = #KEYS
-local function arg(i, j) return ARGV[3 * (i - 1) + j] end
+-- The kind of each key as the batch goes: learnt once with TYPE, then
+-- tracked through the steps, so no key is asked twice.
+local kinds = {}
+local function kind_of(key)
+  local kind = kinds[key]
+  if kind == nil then
+    kind = redis.call('TYPE', key).ok
+    kinds[key] = kind
+  end
+  return kind
+end
 
 -- 1. Conditions, against the state before the batch.
 for i = 1, n do
-  local op, key = arg(i, 1), KEYS[i]
+  local op, key = ARGV[3 * i - 2], KEYS[i]
   if op == 'A' or op == 'V' then
-    local kind = redis.call('TYPE', key).ok
+    local kind = kind_of(key)
     local holds
     if op == 'A' then
       holds = kind == 'none'
     else
-      holds = kind == 'hash' and redis.call('HGET', key, 'v') == arg(i, 2)
+      holds = kind == 'hash' and redis.call('HGET', key, 'v') == ARGV[3 * i - 1]
     end
     if not holds then
       if kind == 'hash' then
@@ -66,36 +76,41 @@ for i = 1, n do
 end
 
 -- 2. Kinds. Redis does not roll a script back, so a step that would fail
--- half way (WRONGTYPE) is refused before anything changes.
+-- half way (WRONGTYPE) is refused before anything changes. `fresh` marks the
+-- records that do not exist yet: they are written in one call.
 local needs = {P = 'hash', E = 'hash', I = 'string', Z = 'zset', R = 'zset',
                S = 'stream'}
-local kinds = {}
+local after = {}
+local fresh = {}
 for i = 1, n do
-  local op, key = arg(i, 1), KEYS[i]
+  local op, key = ARGV[3 * i - 2], KEYS[i]
   if op == 'D' then
-    kinds[key] = 'none'
+    after[key] = 'none'
   elseif needs[op] then
-    local kind = kinds[key]
-    if kind == nil then kind = redis.call('TYPE', key).ok end
+    local kind = after[key]
+    if kind == nil then kind = kind_of(key) end
     if kind ~= 'none' and kind ~= needs[op] then
       return redis.error_reply('WRONGTYPE batch step ' .. (i - 1))
     end
-    if op == 'R' then kinds[key] = kind else kinds[key] = needs[op] end
+    if (op == 'P' or op == 'E') and kind == 'none' then fresh[i] = true end
+    if op == 'R' then after[key] = kind else after[key] = needs[op] end
   end
 end
 
 -- 3. Mutations, in order.
 local versions, ids = {}, {}
 for i = 1, n do
-  local op, key, a, b = arg(i, 1), KEYS[i], arg(i, 2), arg(i, 3)
+  local op, key, a, b = ARGV[3 * i - 2], KEYS[i], ARGV[3 * i - 1], ARGV[3 * i]
   if op == 'P' or op == 'E' then
-    versions[#versions + 1] = redis.call('HINCRBY', key, 'v', 1)
-    redis.call('HSET', key, 'd', a)
-    if op == 'P' then
-      redis.call('PERSIST', key)
+    if fresh[i] then
+      redis.call('HSET', key, 'v', 1, 'd', a)
+      versions[#versions + 1] = 1
     else
-      redis.call('PEXPIRE', key, b)
+      versions[#versions + 1] = redis.call('HINCRBY', key, 'v', 1)
+      redis.call('HSET', key, 'd', a)
+      if op == 'P' then redis.call('PERSIST', key) end
     end
+    if op == 'E' then redis.call('PEXPIRE', key, b) end
   elseif op == 'D' then
     redis.call('DEL', key)
   elseif op == 'I' then
