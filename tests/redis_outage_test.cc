@@ -177,6 +177,25 @@ TEST_F(RedisOutageTest, FrozenRedisTimesOutInsteadOfHanging) {
                             HealthCheckResponse::SERVING, kSettle));
 }
 
+// A caller with a short deadline hears UNAVAILABLE before that deadline,
+// not DEADLINE_EXCEEDED after it, though Redis's own timeout is longer.
+TEST_F(RedisOutageTest, FrozenRedisIsUnavailableWithinTheCallersDeadline) {
+  ASSERT_NO_FATAL_FAILURE(StartSuite());
+  v1::Participant before;
+  ASSERT_TRUE(Create(&before).ok());
+  ASSERT_TRUE(redis_->Pause().ok());
+  for (int i = 0; i < 4; ++i) {  // across the store's connections
+    v1::GetParticipantRequest request;
+    request.set_name(before.name());
+    v1::Participant out;
+    grpc::Status status = stub_->GetParticipant(
+        CallContext({}, absl::Milliseconds(400)).get(), request, &out);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << Describe(status);
+  }
+  ASSERT_TRUE(redis_->Resume().ok());
+  EXPECT_TRUE(RecoversWithin(before.name(), kSettle));
+}
+
 TEST_F(RedisOutageTest, ManyConcurrentCallsDuringOutageAllFailFast) {
   ASSERT_NO_FATAL_FAILURE(StartSuite());
   v1::Participant before;

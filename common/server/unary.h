@@ -12,11 +12,22 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/auth/caller.h"
 #include "common/server/worker_pool.h"
 #include "common/status/grpc_status.h"
+#include "common/time/call_deadline.h"
 
 namespace employability::server {
+
+// The call's deadline; infinite when the caller set none.
+inline absl::Time CallDeadlineOf(const grpc::CallbackServerContext& context) {
+  const auto deadline = context.deadline();
+  if (deadline == std::chrono::system_clock::time_point::max()) {
+    return absl::InfiniteFuture();
+  }
+  return absl::FromChrono(deadline);
+}
 
 // Runs `work` (a callable returning absl::Status, which fills the response)
 // on the worker pool and finishes the call with its status.
@@ -31,6 +42,9 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* context,
                                    "call cancelled before it was served"));
       return;
     }
+    // Waits below (store round trips) end in time to answer by the
+    // caller's deadline.
+    CallDeadline deadline(CallDeadlineOf(*context));
     reactor->Finish(ToGrpcStatus(work()));
   });
   if (!queued) {

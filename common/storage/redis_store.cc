@@ -26,6 +26,7 @@
 #include "absl/time/time.h"
 #include "common/logging/log.h"
 #include "common/status/macros.h"
+#include "common/time/call_deadline.h"
 
 namespace employability::storage {
 namespace {
@@ -35,6 +36,8 @@ using Op = Batch::Op;
 // How much longer than the connect and command timeouts a caller waits for
 // its I/O thread before giving up on the reply.
 constexpr absl::Duration kWaitMargin = absl::Milliseconds(250);
+// Time kept back from a call's deadline to send the caller our answer.
+constexpr absl::Duration kAnswerReserve = absl::Milliseconds(20);
 
 // The whole of a batch, run atomically by Redis. KEYS[i] is step i's key;
 // ARGV holds three values per step: an op code and two arguments. Versions
@@ -650,12 +653,18 @@ class RedisStore::Impl {
       std::vector<std::string> commands) {
     auto call = std::make_shared<Call>();
     call->commands = std::move(commands);
-    absl::Duration wait =
-        options_.command_timeout + options_.connect_timeout + kWaitMargin;
-    call->deadline = absl::Now() + wait;
+    // Give up by our own timeouts, or in time for the call being served to
+    // hear UNAVAILABLE before its own deadline, whichever comes first.
+    const absl::Time now = absl::Now();
+    call->deadline = std::min(
+        now + options_.command_timeout + options_.connect_timeout + kWaitMargin,
+        CallDeadline::Current() - kAnswerReserve);
+    if (call->deadline <= now) return Unavailable();
     size_t next = next_.fetch_add(1, std::memory_order_relaxed);
     connections_[next % connections_.size()]->Submit(call);
-    if (!call->done.WaitForNotificationWithTimeout(wait)) return Unavailable();
+    if (!call->done.WaitForNotificationWithDeadline(call->deadline)) {
+      return Unavailable();
+    }
     // Moved, not copied: the I/O thread may still hold `call`.
     if (!call->status.ok()) return std::move(call->status);
     return std::move(call->replies);

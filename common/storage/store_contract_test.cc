@@ -32,6 +32,7 @@
 #include "absl/time/time.h"
 #include "common/storage/memory_store.h"
 #include "common/storage/redis_store.h"
+#include "common/time/call_deadline.h"
 #include "common/storage/store.h"
 #include "common/time/clock.h"
 #include "gmock/gmock.h"
@@ -1048,6 +1049,33 @@ TEST(RedisStoreTest, FrozenRedisFailsWithinTheTimeoutsThenRecovers) {
   server.Signal(SIGCONT);
   EXPECT_OK(RetryUntilOk(absl::Seconds(10), 2 * options.pool_size,
                          [&] { return store->Get("test:{frozen}:k"); }));
+}
+
+TEST(RedisStoreTest, GivesUpInTimeForTheCallsDeadline) {
+  int port = FreePort();
+  ASSERT_GT(port, 0);
+  RedisServer server(port);
+  ASSERT_TRUE(server.Start());
+  RedisOptions options;
+  options.port = port;
+  options.command_timeout = absl::Seconds(5);  // far beyond the call's
+  std::unique_ptr<RedisStore> store = RedisStore::Create(options);
+  ASSERT_OK(RetryUntilOk(absl::Seconds(10), 2 * options.pool_size,
+                         [&] { return store->Ping(); }));
+
+  server.Signal(SIGSTOP);
+  {
+    CallDeadline deadline(absl::Now() + absl::Milliseconds(300));
+    ExpectUnavailableWithin(absl::Seconds(1),
+                            [&] { return store->Get("test:{deadline}:k"); });
+    // With no time left, nothing is sent at all.
+    CallDeadline spent(absl::Now() - absl::Seconds(1));
+    ExpectUnavailableWithin(absl::Milliseconds(100),
+                            [&] { return store->Get("test:{deadline}:k"); });
+  }
+  server.Signal(SIGCONT);
+  EXPECT_OK(RetryUntilOk(absl::Seconds(10), 2 * options.pool_size,
+                         [&] { return store->Get("test:{deadline}:k"); }));
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
 #include "common/time/clock.h"
 
+#include "common/time/call_deadline.h"
+
 #include <set>
+#include <thread>
 
 #include "gtest/gtest.h"
 
@@ -39,6 +42,24 @@ TEST(SequentialIdSource, CountsWithAPrefix) {
   SequentialIdSource ids("p");
   EXPECT_EQ(ids.NewId(), "p0000000001");
   EXPECT_EQ(ids.NewId(), "p0000000002");
+}
+
+TEST(CallDeadline, ScopesNestAndEndWithTheCall) {
+  EXPECT_EQ(CallDeadline::Current(), absl::InfiniteFuture());
+  const absl::Time outer = absl::FromUnixSeconds(100);
+  {
+    CallDeadline a(outer);
+    EXPECT_EQ(CallDeadline::Current(), outer);
+    {
+      CallDeadline b(absl::FromUnixSeconds(50));
+      EXPECT_EQ(CallDeadline::Current(), absl::FromUnixSeconds(50));
+    }
+    EXPECT_EQ(CallDeadline::Current(), outer);
+    absl::Time seen_elsewhere;
+    std::thread([&] { seen_elsewhere = CallDeadline::Current(); }).join();
+    EXPECT_EQ(seen_elsewhere, absl::InfiniteFuture());  // per thread
+  }
+  EXPECT_EQ(CallDeadline::Current(), absl::InfiniteFuture());
 }
 
 }  // namespace
