@@ -10,6 +10,7 @@
 
 #include "common/server/server.h"
 #include "common/server/worker_pool.h"
+#include "common/storage/keys.h"
 #include "common/storage/store.h"
 #include "common/time/clock.h"
 #include "prometheus/registry.h"
@@ -23,6 +24,7 @@ struct ServiceDeps {
   IdSource& ids;
   WorkerPool& workers;
   prometheus::Registry& metrics;
+  const storage::KeyHasher& key_hasher;  // key parts from personal data
 };
 
 class ServiceModule {

@@ -26,6 +26,9 @@ ABSL_FLAG(int, workers, 32, "threads running service work");
 ABSL_FLAG(int, max_queued, 20000,
           "calls waiting for a worker before RESOURCE_EXHAUSTED");
 ABSL_FLAG(int, drain_s, 10, "seconds to let calls finish on shutdown");
+ABSL_FLAG(std::string, key_secret, "",
+          "secret under which key parts are derived from personal data; set "
+          "EMPLOYABILITY_KEY_SECRET, keep it for the life of the data");
 
 namespace employability::server {
 namespace {
@@ -74,6 +77,16 @@ std::unique_ptr<storage::Store> NewStore(const Clock& clock) {
   return storage::RedisStore::Create(*options);
 }
 
+std::string KeySecret() {
+  std::string secret = absl::GetFlag(FLAGS_key_secret);
+  if (secret.empty()) {
+    EMP_LOG(WARNING) << "--key_secret is not set: using the development "
+                        "secret; set EMPLOYABILITY_KEY_SECRET in production";
+    secret = "employability-development-only";
+  }
+  return secret;
+}
+
 ServerOptions ServerOptionsFromFlags() {
   ServerOptions options;
   options.address = absl::GetFlag(FLAGS_listen);
@@ -98,12 +111,13 @@ int ServiceMain(int argc, char** argv, absl::string_view description,
   RandomIdSource ids(clock);
   std::unique_ptr<storage::Store> store = NewStore(clock);
   auto registry = std::make_shared<prometheus::Registry>();
+  storage::KeyHasher key_hasher(KeySecret());
   std::vector<std::unique_ptr<ServiceModule>> modules;
   std::vector<HostedService> services;
   // Declared before the modules and the server, so destroyed after the
   // server has drained the calls that use it.
   WorkerPool workers(absl::GetFlag(FLAGS_workers), absl::GetFlag(FLAGS_max_queued));
-  ServiceDeps deps{*store, clock, ids, workers, *registry};
+  ServiceDeps deps{*store, clock, ids, workers, *registry, key_hasher};
   for (const ModuleFactory& factory : factories) {
     modules.push_back(factory(deps));
     for (HostedService& hosted : modules.back()->Services()) {

@@ -27,6 +27,7 @@
 #define EMPLOYABILITY_COMMON_STORAGE_KEYS_H_
 
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -72,9 +73,19 @@ class KeySpace {
   std::string prefix_;
 };
 
-// A key part derived from personal data (a National Insurance number, say):
-// the lower-case hex SHA-256 of `value`, so that keys never hold the data.
-std::string HashedKeyPart(absl::string_view value);
+// Derives key parts from personal data (a National Insurance number and date
+// of birth, say): HMAC-SHA-256 under a secret only the services hold, in
+// lower-case hex. Keys never hold the data, and without the secret nobody
+// holding a copy of the database can test a guess. The secret must stay the
+// same for the life of the data: parts derived under another are not found.
+class KeyHasher {
+ public:
+  explicit KeyHasher(std::string secret) : secret_(std::move(secret)) {}
+  std::string Part(absl::string_view value) const;
+
+ private:
+  std::string secret_;
+};
 
 // The set of every event stream a service has written to.
 inline std::string StreamRegistry(absl::string_view service) {

@@ -1,6 +1,7 @@
 #include "common/storage/store.h"
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <utility>
 
@@ -66,11 +67,14 @@ Batch& Batch::StreamAppend(std::string stream, std::string payload) {
   return *this;
 }
 
-std::string HashedKeyPart(absl::string_view value) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(value.data()), value.size(), digest);
-  return absl::BytesToHexString(absl::string_view(
-      reinterpret_cast<const char*>(digest), sizeof(digest)));
+std::string KeyHasher::Part(absl::string_view value) const {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
+       reinterpret_cast<const unsigned char*>(value.data()), value.size(),
+       digest, &size);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), size));
 }
 
 absl::string_view HashTag(absl::string_view key) {

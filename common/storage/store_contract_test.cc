@@ -30,6 +30,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/storage/keys.h"
 #include "common/storage/memory_store.h"
 #include "common/storage/redis_store.h"
 #include "common/time/call_deadline.h"
@@ -881,6 +882,16 @@ TEST(MemoryStoreTest, UnavailableHookFailsEveryMethod) {
 
 // --- RedisStore only
 // ----------------------------------------------------------
+
+TEST(KeyHasherTest, SecretKeyedStableAndNeverThePlainValue) {
+  KeyHasher hasher("secret-1");
+  const std::string part = hasher.Part("restart|JK123456A|1990-5-17");
+  EXPECT_EQ(part.size(), 64u);
+  EXPECT_EQ(part, KeyHasher("secret-1").Part("restart|JK123456A|1990-5-17"));
+  EXPECT_NE(part, KeyHasher("secret-2").Part("restart|JK123456A|1990-5-17"));
+  EXPECT_NE(part, hasher.Part("restart|JK123456B|1990-5-17"));
+  EXPECT_EQ(part.find("JK123456A"), std::string::npos);
+}
 
 TEST(ParseRedisAddressTest, ParsesHostAndPort) {
   ASSERT_OK_AND_ASSIGN(RedisOptions options,

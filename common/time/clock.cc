@@ -18,11 +18,26 @@ uint64_t RandomBits() {
 }  // namespace
 
 std::string RandomIdSource::NewId() {
-  std::string id(20, '0');
   uint64_t ms = static_cast<uint64_t>(absl::ToUnixMillis(clock_.Now()));
+  uint64_t r;
+  {
+    // Within one millisecond (or if the clock steps back) the random part
+    // counts up from the last id's, so ids from one process sort in the
+    // order they were made; a fresh millisecond starts from new random bits,
+    // the top one clear so that counting up cannot overflow.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ms <= last_ms_) {
+      ms = last_ms_;
+      r = ++last_random_;
+    } else {
+      r = RandomBits() & ((uint64_t{1} << 49) - 1);
+      last_ms_ = ms;
+      last_random_ = r;
+    }
+  }
+  std::string id(20, '0');
   for (int i = 9; i >= 0; --i, ms >>= 5) id[i] = kAlphabet[ms & 31];
-  uint64_t r = RandomBits();
-  for (int i = 10; i < 20; ++i, r >>= 5) id[i] = kAlphabet[r & 31];
+  for (int i = 19; i >= 10; --i, r >>= 5) id[i] = kAlphabet[r & 31];
   return id;
 }
 

@@ -45,7 +45,9 @@ class IdSource {
 };
 
 // 10 characters of milliseconds since the epoch in base 32 (Crockford), then
-// 10 random characters: sortable, unguessable, 20 characters in all.
+// 10 characters of random bits: hard to guess, 20 characters in all, and
+// sorted in the order this source made them (across processes, to the
+// millisecond).
 class RandomIdSource final : public IdSource {
  public:
   explicit RandomIdSource(const Clock& clock) : clock_(clock) {}
@@ -53,6 +55,9 @@ class RandomIdSource final : public IdSource {
 
  private:
   const Clock& clock_;
+  std::mutex mu_;
+  uint64_t last_ms_ = 0;
+  uint64_t last_random_ = 0;
 };
 
 // "<prefix>0000000001", "<prefix>0000000002", ...: for tests.

@@ -38,6 +38,18 @@ TEST(RandomIdSource, IdsAreUniqueSafeAndSortByTime) {
   }
 }
 
+TEST(RandomIdSource, IdsFromOneSourceSortInTheOrderMade) {
+  FakeClock clock(absl::FromUnixSeconds(1767225600));
+  RandomIdSource ids(clock);
+  std::string previous = ids.NewId();
+  for (int i = 0; i < 1000; ++i) {
+    if (i == 500) clock.Advance(-absl::Seconds(1));  // the clock steps back
+    std::string id = ids.NewId();
+    EXPECT_LT(previous, id);
+    previous = id;
+  }
+}
+
 TEST(SequentialIdSource, CountsWithAPrefix) {
   SequentialIdSource ids("p");
   EXPECT_EQ(ids.NewId(), "p0000000001");

@@ -83,11 +83,13 @@ absl::StatusOr<std::string> DecodePageToken(const std::string& token,
   return parts[0];
 }
 
-std::string FilterDigest(const std::string& contract,
+// A token need only tell one query's filters from another's, the same on
+// every replica of the service.
+std::string FilterDigest(const storage::KeyHasher& hasher, const std::string& contract,
                          const v1::ListParticipantsRequest& request) {
-  return storage::HashedKeyPart(absl::StrCat(contract, "|", request.status(), "|",
-                                             request.adviser(), "|",
-                                             request.enrolling_organisation()))
+  return hasher
+      .Part(absl::StrCat(contract, "|", request.status(), "|", request.adviser(), "|",
+                         request.enrolling_organisation()))
       .substr(0, 12);
 }
 
@@ -152,8 +154,13 @@ absl::StatusOr<FieldCopy> UpdatableField(const std::string& path) {
 }  // namespace
 
 ParticipantRecords::ParticipantRecords(storage::Store& store, const Clock& clock,
-                                       IdSource& ids)
-    : store_(store), clock_(clock), ids_(ids), events_(kServiceKeyspace, clock, ids) {
+                                       IdSource& ids,
+                                       const storage::KeyHasher& key_hasher)
+    : store_(store),
+      clock_(clock),
+      ids_(ids),
+      key_hasher_(key_hasher),
+      events_(kServiceKeyspace, clock, ids) {
   if (!absl::LoadTimeZone("Europe/London", &london_)) {
     EMP_LOG(WARNING) << "no tzdata for Europe/London; dates use UTC";
     london_ = absl::UTCTimeZone();
@@ -171,7 +178,7 @@ KeySpace ParticipantRecords::Keys(const std::string& contract) const {
 std::string ParticipantRecords::DuplicateKey(const KeySpace& keys,
                                              const v1::Participant& p) const {
   const auto& dob = p.date_of_birth();
-  return keys.Record(kDuplicate, storage::HashedKeyPart(absl::StrCat(
+  return keys.Record(kDuplicate, key_hasher_.Part(absl::StrCat(
                                      p.programme(), "|", p.national_insurance_number(),
                                      "|", dob.year(), "-", dob.month(), "-", dob.day())));
 }
@@ -335,7 +342,7 @@ absl::StatusOr<v1::ListParticipantsResponse> ParticipantRecords::List(
   v1::ListParticipantsRequest scoped = request;
   scoped.set_enrolling_organisation(caller.organisation);
 
-  const std::string digest = FilterDigest(contract, request);
+  const std::string digest = FilterDigest(key_hasher_, contract, request);
   std::string after;
   if (!request.page_token().empty()) {
     ASSIGN_OR_RETURN(after, DecodePageToken(request.page_token(), digest));

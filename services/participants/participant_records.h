@@ -26,7 +26,8 @@ inline constexpr int kMaxPageSize = 500;
 
 class ParticipantRecords {
  public:
-  ParticipantRecords(storage::Store& store, const Clock& clock, IdSource& ids);
+  ParticipantRecords(storage::Store& store, const Clock& clock, IdSource& ids,
+                     const storage::KeyHasher& key_hasher);
 
   absl::StatusOr<v1::Participant> Create(const auth::Caller& caller,
                                          const v1::CreateParticipantRequest& request);
@@ -103,6 +104,7 @@ class ParticipantRecords {
   storage::Store& store_;
   const Clock& clock_;
   IdSource& ids_;
+  const storage::KeyHasher& key_hasher_;
   events::EventLog events_;
   absl::TimeZone london_;
 };

@@ -18,7 +18,7 @@ class ParticipantRecordsTest : public testing::Test {
   ParticipantRecordsTest()
       : clock_(absl::FromCivil(absl::CivilSecond(2026, 3, 2, 10, 0, 0), absl::UTCTimeZone())),
         store_(clock_),
-        records_(store_, clock_, ids_) {}
+        records_(store_, clock_, ids_, key_hasher_) {}
 
   static v1::CreateParticipantRequest Request(const std::string& request_id,
                                               const std::string& nino = "JK123456A") {
@@ -82,6 +82,7 @@ class ParticipantRecordsTest : public testing::Test {
   FakeClock clock_;
   SequentialIdSource ids_{"p"};
   storage::MemoryStore store_;
+  storage::KeyHasher key_hasher_{"test-secret"};
   ParticipantRecords records_;
   auth::Caller adviser_{"prime-north", "adviser-1"};
   auth::Caller other_agency_{"partner-east", "adviser-9"};

@@ -91,7 +91,8 @@ namespace {
 class ParticipantsModule final : public server::ServiceModule {
  public:
   explicit ParticipantsModule(const server::ServiceDeps& deps)
-      : records_(deps.store, deps.clock, deps.ids), service_(records_, deps.workers) {}
+      : records_(deps.store, deps.clock, deps.ids, deps.key_hasher),
+        service_(records_, deps.workers) {}
 
   std::vector<server::HostedService> Services() override {
     return {{&service_, v1::Participants::service_full_name(),
