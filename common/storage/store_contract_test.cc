@@ -1,14 +1,6 @@
 // The Store contract (store.h), run against both stores. The Redis cases
 // need a throwaway Redis named by EMPLOYABILITY_TEST_REDIS ("host:port");
 // the project's test script (./test) starts one.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -34,6 +26,8 @@
 #include "common/storage/memory_store.h"
 #include "common/storage/redis_store.h"
 #include "common/time/call_deadline.h"
+#include "tests/support/process.h"
+#include "tests/support/redis_process.h"
 #include "common/storage/store.h"
 #include "common/time/clock.h"
 #include "gmock/gmock.h"
@@ -41,6 +35,8 @@
 
 namespace employability::storage {
 namespace {
+
+using test_support::RedisProcess;
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
@@ -109,22 +105,6 @@ std::vector<std::string> Payloads(const std::vector<StreamEntry>& entries) {
   return payloads;
 }
 
-// A port nothing listens on (the kernel just handed it out and took it back).
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  close(fd);
-  return port;
-}
 
 class StoreContractTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -928,10 +908,10 @@ void ExpectUnavailableWithin(absl::Duration limit, Call call) {
 }
 
 TEST(RedisStoreTest, RedisDownFailsFastWithUnavailable) {
-  int port = FreePort();
-  ASSERT_GT(port, 0);
+  absl::StatusOr<int> port = test_support::FreeLoopbackPort();
+  ASSERT_TRUE(port.ok()) << port.status();
   RedisOptions options;
-  options.port = port;
+  options.port = *port;
   std::unique_ptr<RedisStore> store = RedisStore::Create(options);
   Batch batch;
   batch.Put("test:{down}:k", "v");
@@ -943,51 +923,7 @@ TEST(RedisStoreTest, RedisDownFailsFastWithUnavailable) {
   }
 }
 
-// A redis-server of the test's own, killed however the test ends (and by
-// the kernel if the test process dies first).
-class RedisServer {
- public:
-  explicit RedisServer(int port) : port_(port) {}
-  ~RedisServer() { Stop(); }
-  RedisServer(const RedisServer&) = delete;
-  RedisServer& operator=(const RedisServer&) = delete;
 
-  bool Start() {
-    std::string port = absl::StrCat(port_);
-    std::vector<std::string> args = {
-        "redis-server", "--port",     port,     "--bind",
-        "127.0.0.1",    "--save",     "",       "--appendonly",
-        "no",           "--loglevel", "warning"};
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    pid_ = fork();
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      int null = open("/dev/null", O_WRONLY);
-      if (null >= 0) dup2(null, STDOUT_FILENO);
-      execvp(argv[0], argv.data());
-      _exit(127);
-    }
-    return pid_ > 0;
-  }
-
-  // SIGSTOP freezes the server: connections still open, nothing answers.
-  void Signal(int signal) {
-    if (pid_ > 0) kill(pid_, signal);
-  }
-
-  void Stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
- private:
-  int port_;
-  pid_t pid_ = -1;
-};
 
 // Retries `call` until it succeeds `times` times in a row (every pooled
 // connection has been round once) or `limit` passes; its last status.
@@ -1006,27 +942,25 @@ absl::Status RetryUntilOk(absl::Duration limit, int times, Call call) {
 }
 
 TEST(RedisStoreTest, RecoversWhenRedisComesBackWithoutRecreatingTheStore) {
-  int port = FreePort();
-  ASSERT_GT(port, 0);
-  RedisServer server(port);
-  ASSERT_TRUE(server.Start());
+  absl::StatusOr<std::unique_ptr<RedisProcess>> server = RedisProcess::Launch();
+  ASSERT_TRUE(server.ok()) << server.status();
   RedisOptions options;
-  options.port = port;
+  options.port = (*server)->port();
   std::unique_ptr<RedisStore> store = RedisStore::Create(options);
   ASSERT_OK(RetryUntilOk(absl::Seconds(10), 2 * options.pool_size,
                          [&] { return store->Ping(); }))
-      << "redis-server did not start on port " << port;
+      << "redis-server did not answer on port " << options.port;
 
   const std::string key = "test:{recovery}:record";
   ASSERT_OK(store->Put(key, "before"));
   ASSERT_OK(store->Get(key));
 
-  server.Stop();
+  ASSERT_OK((*server)->Stop());
   ExpectUnavailableWithin(absl::Seconds(3), [&] { return store->Get(key); });
   ExpectUnavailableWithin(absl::Seconds(3),
                           [&] { return store->Put(key, "x"); });
 
-  ASSERT_TRUE(server.Start());
+  ASSERT_OK((*server)->Start());
   ASSERT_OK(RetryUntilOk(absl::Seconds(10), 2 * options.pool_size,
                          [&] { return store->Get(key); }));
   // The new server kept nothing, not even the commit script: Commit must
@@ -1040,41 +974,37 @@ TEST(RedisStoreTest, RecoversWhenRedisComesBackWithoutRecreatingTheStore) {
 }
 
 TEST(RedisStoreTest, FrozenRedisFailsWithinTheTimeoutsThenRecovers) {
-  int port = FreePort();
-  ASSERT_GT(port, 0);
-  RedisServer server(port);
-  ASSERT_TRUE(server.Start());
+  absl::StatusOr<std::unique_ptr<RedisProcess>> server = RedisProcess::Launch();
+  ASSERT_TRUE(server.ok()) << server.status();
   RedisOptions options;
-  options.port = port;
+  options.port = (*server)->port();
   options.command_timeout = absl::Milliseconds(200);
   std::unique_ptr<RedisStore> store = RedisStore::Create(options);
   ASSERT_OK(RetryUntilOk(absl::Seconds(10), 2 * options.pool_size,
                          [&] { return store->Ping(); }))
-      << "redis-server did not start on port " << port;
+      << "redis-server did not answer on port " << options.port;
 
-  server.Signal(SIGSTOP);
+  ASSERT_OK((*server)->Pause());
   for (int i = 0; i < 2 * options.pool_size; ++i) {
     ExpectUnavailableWithin(absl::Seconds(3),
                             [&] { return store->Get("test:{frozen}:k"); });
   }
-  server.Signal(SIGCONT);
+  ASSERT_OK((*server)->Resume());
   EXPECT_OK(RetryUntilOk(absl::Seconds(10), 2 * options.pool_size,
                          [&] { return store->Get("test:{frozen}:k"); }));
 }
 
 TEST(RedisStoreTest, GivesUpInTimeForTheCallsDeadline) {
-  int port = FreePort();
-  ASSERT_GT(port, 0);
-  RedisServer server(port);
-  ASSERT_TRUE(server.Start());
+  absl::StatusOr<std::unique_ptr<RedisProcess>> server = RedisProcess::Launch();
+  ASSERT_TRUE(server.ok()) << server.status();
   RedisOptions options;
-  options.port = port;
+  options.port = (*server)->port();
   options.command_timeout = absl::Seconds(5);  // far beyond the call's
   std::unique_ptr<RedisStore> store = RedisStore::Create(options);
   ASSERT_OK(RetryUntilOk(absl::Seconds(10), 2 * options.pool_size,
                          [&] { return store->Ping(); }));
 
-  server.Signal(SIGSTOP);
+  ASSERT_OK((*server)->Pause());
   {
     CallDeadline deadline(absl::Now() + absl::Milliseconds(300));
     ExpectUnavailableWithin(absl::Seconds(1),
@@ -1084,7 +1014,7 @@ TEST(RedisStoreTest, GivesUpInTimeForTheCallsDeadline) {
     ExpectUnavailableWithin(absl::Milliseconds(100),
                             [&] { return store->Get("test:{deadline}:k"); });
   }
-  server.Signal(SIGCONT);
+  ASSERT_OK((*server)->Resume());
   EXPECT_OK(RetryUntilOk(absl::Seconds(10), 2 * options.pool_size,
                          [&] { return store->Get("test:{deadline}:k"); }));
 }
