@@ -34,14 +34,16 @@ namespace v1 = ::employability::participants::v1;
 
 // A series as prometheus-cpp prints it: labels in name order.
 std::string Requests(absl::string_view method, absl::string_view code) {
-  return absl::StrCat("employability_rpc_requests_total{code=\"", code, "\",method=\"",
-                      method, "\",service=\"", kParticipantsService, "\"}");
+  return absl::StrCat("employability_rpc_requests_total{code=\"", code,
+                      "\",method=\"", method, "\",service=\"",
+                      kParticipantsService, "\"}");
 }
 
 std::string DurationSeries(absl::string_view suffix, absl::string_view method,
                            absl::string_view extra_label = "") {
-  return absl::StrCat("employability_rpc_duration_seconds_", suffix, "{method=\"", method,
-                      "\",service=\"", kParticipantsService, "\"", extra_label, "}");
+  return absl::StrCat("employability_rpc_duration_seconds_", suffix,
+                      "{method=\"", method, "\",service=\"",
+                      kParticipantsService, "\"", extra_label, "}");
 }
 
 // The value of one series in a text exposition; NaN when absent.
@@ -57,7 +59,8 @@ double Sample(absl::string_view exposition, absl::string_view series) {
 class MetricsHealthTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<SuiteUnderTest>> suite = SuiteUnderTest::Start();
+    absl::StatusOr<std::unique_ptr<SuiteUnderTest>> suite =
+        SuiteUnderTest::Start();
     ASSERT_TRUE(suite.ok()) << suite.status();
     suite_ = *std::move(suite);
     stub_ = suite_->NewStub();
@@ -94,33 +97,46 @@ TEST_F(MetricsHealthTest, MetricsCountCallsByServiceMethodAndCode) {
   for (int i = 0; i < 2; ++i) {
     v1::Participant out;
     grpc::Status status = stub_->CreateParticipant(
-        CallContext().get(), CreateRequest(contract_, ValidParticipant()), &out);
+        CallContext().get(), CreateRequest(contract_, ValidParticipant()),
+        &out);
     ASSERT_TRUE(status.ok()) << Describe(status);
     created_id = test_support::LastSegment(out.name());
   }
-  v1::CreateParticipantRequest bad = CreateRequest(contract_, ValidParticipant());
+  v1::CreateParticipantRequest bad =
+      CreateRequest(contract_, ValidParticipant());
   bad.mutable_participant()->clear_programme();
   v1::Participant out;
   ASSERT_TRUE(StatusIs(stub_->CreateParticipant(CallContext().get(), bad, &out),
                        grpc::StatusCode::INVALID_ARGUMENT));
   v1::GetParticipantRequest unknown;
-  unknown.set_name(absl::StrCat("contracts/", contract_, "/participants/", UniqueId("x")));
-  ASSERT_TRUE(StatusIs(stub_->GetParticipant(CallContext().get(), unknown, &out),
-                       grpc::StatusCode::NOT_FOUND));
+  unknown.set_name(
+      absl::StrCat("contracts/", contract_, "/participants/", UniqueId("x")));
+  ASSERT_TRUE(
+      StatusIs(stub_->GetParticipant(CallContext().get(), unknown, &out),
+               grpc::StatusCode::NOT_FOUND));
 
-  const std::string body = ScrapeUntil(Requests("GetParticipant", "NOT_FOUND"), 1);
-  EXPECT_TRUE(absl::StrContains(body, "# TYPE employability_rpc_requests_total counter"));
-  EXPECT_TRUE(absl::StrContains(body, "# TYPE employability_rpc_duration_seconds histogram"));
+  const std::string body =
+      ScrapeUntil(Requests("GetParticipant", "NOT_FOUND"), 1);
+  EXPECT_TRUE(absl::StrContains(
+      body, "# TYPE employability_rpc_requests_total counter"));
+  EXPECT_TRUE(absl::StrContains(
+      body, "# TYPE employability_rpc_duration_seconds histogram"));
   EXPECT_EQ(Sample(body, Requests("CreateParticipant", "OK")), 2) << body;
-  EXPECT_EQ(Sample(body, Requests("CreateParticipant", "INVALID_ARGUMENT")), 1) << body;
+  EXPECT_EQ(Sample(body, Requests("CreateParticipant", "INVALID_ARGUMENT")), 1)
+      << body;
   EXPECT_EQ(Sample(body, Requests("GetParticipant", "NOT_FOUND")), 1) << body;
   // Latency: every call lands in the +Inf bucket and the count.
-  EXPECT_EQ(Sample(body, DurationSeries("bucket", "CreateParticipant", ",le=\"+Inf\"")), 3)
+  EXPECT_EQ(Sample(body, DurationSeries("bucket", "CreateParticipant",
+                                        ",le=\"+Inf\"")),
+            3)
       << body;
-  EXPECT_EQ(Sample(body, DurationSeries("count", "CreateParticipant")), 3) << body;
-  EXPECT_GT(Sample(body, DurationSeries("sum", "CreateParticipant")), 0) << body;
+  EXPECT_EQ(Sample(body, DurationSeries("count", "CreateParticipant")), 3)
+      << body;
+  EXPECT_GT(Sample(body, DurationSeries("sum", "CreateParticipant")), 0)
+      << body;
   // The bucket series of one method share everything up to the le label.
-  std::string bucket_prefix = DurationSeries("bucket", "CreateParticipant", ",le=");
+  std::string bucket_prefix =
+      DurationSeries("bucket", "CreateParticipant", ",le=");
   bucket_prefix.pop_back();  // the closing brace
   int buckets = 0;
   for (absl::string_view line : absl::StrSplit(body, '\n')) {
@@ -142,8 +158,9 @@ TEST_F(MetricsHealthTest, HealthReportsLivenessAndReadiness) {
   ASSERT_TRUE(call.ok()) << Describe(call);
   EXPECT_EQ(status, HealthCheckResponse::SERVING) << "readiness";
 
-  EXPECT_TRUE(StatusIs(CheckHealth(suite_->channel(), "no.such.v1.Service", &status),
-                       grpc::StatusCode::NOT_FOUND));
+  EXPECT_TRUE(
+      StatusIs(CheckHealth(suite_->channel(), "no.such.v1.Service", &status),
+               grpc::StatusCode::NOT_FOUND));
 }
 
 TEST_F(MetricsHealthTest, HealthChecksAreCountedToo) {

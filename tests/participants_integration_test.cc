@@ -21,12 +21,12 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "common/storage/keys.h"
 #include "employability/participants/v1/participant_events.pb.h"
 #include "tests/support/redis_process.h"
@@ -55,7 +55,8 @@ constexpr char kEventPrefix[] = "employability.participants.v1.";
 ::testing::AssertionResult SameMessage(const google::protobuf::Message& a,
                                        const google::protobuf::Message& b) {
   if (MessageDifferencer::Equals(a, b)) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\n" << a.DebugString() << "differs from\n"
+  return ::testing::AssertionFailure() << "\n"
+                                       << a.DebugString() << "differs from\n"
                                        << b.DebugString();
 }
 
@@ -72,23 +73,26 @@ class ParticipantsIntegrationTest : public ::testing::Test {
   void SetUp() override {
     test_support::SuiteOptions options;
     options.metrics = false;  // not scraped here; its 2 s stop would dominate
-    absl::StatusOr<std::unique_ptr<SuiteUnderTest>> suite = SuiteUnderTest::Start(options);
+    absl::StatusOr<std::unique_ptr<SuiteUnderTest>> suite =
+        SuiteUnderTest::Start(options);
     ASSERT_TRUE(suite.ok()) << suite.status();
     suite_ = *std::move(suite);
     stub_ = suite_->NewStub();
     contract_ = UniqueId("it");
   }
 
-  grpc::Status Create(const v1::CreateParticipantRequest& request, v1::Participant* out,
-                      const TestCaller& caller = {}) {
+  grpc::Status Create(const v1::CreateParticipantRequest& request,
+                      v1::Participant* out, const TestCaller& caller = {}) {
     return stub_->CreateParticipant(CallContext(caller).get(), request, out);
   }
 
   // Creates a participant, failing the test (not aborting it) on error.
-  v1::Participant MustCreate(const v1::Participant& participant = ValidParticipant(),
-                             const TestCaller& caller = {}) {
+  v1::Participant MustCreate(
+      const v1::Participant& participant = ValidParticipant(),
+      const TestCaller& caller = {}) {
     v1::Participant created;
-    grpc::Status status = Create(CreateRequest(contract_, participant), &created, caller);
+    grpc::Status status =
+        Create(CreateRequest(contract_, participant), &created, caller);
     EXPECT_TRUE(status.ok()) << Describe(status);
     return created;
   }
@@ -101,16 +105,18 @@ class ParticipantsIntegrationTest : public ::testing::Test {
   }
 
   grpc::Status Update(const v1::Participant& participant,
-                      const std::vector<std::string>& paths, v1::Participant* out,
-                      const TestCaller& caller = {}) {
+                      const std::vector<std::string>& paths,
+                      v1::Participant* out, const TestCaller& caller = {}) {
     v1::UpdateParticipantRequest request;
     *request.mutable_participant() = participant;
-    for (const std::string& path : paths) request.mutable_update_mask()->add_paths(path);
+    for (const std::string& path : paths)
+      request.mutable_update_mask()->add_paths(path);
     return stub_->UpdateParticipant(CallContext(caller).get(), request, out);
   }
 
   grpc::Status SetStatus(const std::string& name, v1::ParticipantStatus status,
-                         v1::Participant* out = nullptr, const TestCaller& caller = {}) {
+                         v1::Participant* out = nullptr,
+                         const TestCaller& caller = {}) {
     v1::Participant change;
     change.set_name(name);
     change.set_status(status);
@@ -127,12 +133,14 @@ class ParticipantsIntegrationTest : public ::testing::Test {
     return stub_->DeleteParticipant(CallContext(caller).get(), request, &empty);
   }
 
-  grpc::Status CreateConsent(const std::string& participant, v1::ConsentPurpose purpose,
-                             v1::Consent* out, const std::string& request_id = "",
+  grpc::Status CreateConsent(const std::string& participant,
+                             v1::ConsentPurpose purpose, v1::Consent* out,
+                             const std::string& request_id = "",
                              const TestCaller& caller = {}) {
     v1::CreateConsentRequest request;
     request.set_parent(participant);
-    request.set_request_id(request_id.empty() ? UniqueId("consent") : request_id);
+    request.set_request_id(request_id.empty() ? UniqueId("consent")
+                                              : request_id);
     request.mutable_consent()->set_purpose(purpose);
     request.mutable_consent()->add_data_categories(
         purpose == v1::EQUALITY_MONITORING ? v1::EQUALITY : v1::IDENTITY);
@@ -147,18 +155,22 @@ class ParticipantsIntegrationTest : public ::testing::Test {
     return stub_->WithdrawConsent(CallContext(caller).get(), request, out);
   }
 
-  grpc::Status ListConsents(const std::string& participant, bool include_withdrawn,
-                            v1::ListConsentsResponse* out, const TestCaller& caller = {}) {
+  grpc::Status ListConsents(const std::string& participant,
+                            bool include_withdrawn,
+                            v1::ListConsentsResponse* out,
+                            const TestCaller& caller = {}) {
     v1::ListConsentsRequest request;
     request.set_parent(participant);
     request.set_include_withdrawn(include_withdrawn);
     return stub_->ListConsents(CallContext(caller).get(), request, out);
   }
 
-  grpc::Status PutEquality(const std::string& participant, v1::ConsentPurpose purpose,
-                           v1::EqualityData* out, const TestCaller& caller = {}) {
+  grpc::Status PutEquality(const std::string& participant,
+                           v1::ConsentPurpose purpose, v1::EqualityData* out,
+                           const TestCaller& caller = {}) {
     v1::UpdateEqualityDataRequest request;
-    request.mutable_equality_data()->set_name(absl::StrCat(participant, "/equalityData"));
+    request.mutable_equality_data()->set_name(
+        absl::StrCat(participant, "/equalityData"));
     request.mutable_equality_data()->set_disability("prefer not to say");
     request.mutable_equality_data()->set_ethnicity("White British");
     request.mutable_equality_data()->set_sex("female");
@@ -167,8 +179,9 @@ class ParticipantsIntegrationTest : public ::testing::Test {
     return stub_->UpdateEqualityData(CallContext(caller).get(), request, out);
   }
 
-  grpc::Status GetEquality(const std::string& participant, v1::ConsentPurpose purpose,
-                           v1::EqualityData* out, const TestCaller& caller = {}) {
+  grpc::Status GetEquality(const std::string& participant,
+                           v1::ConsentPurpose purpose, v1::EqualityData* out,
+                           const TestCaller& caller = {}) {
     v1::GetEqualityDataRequest request;
     request.set_name(absl::StrCat(participant, "/equalityData"));
     request.set_purpose(purpose);
@@ -186,7 +199,8 @@ class ParticipantsIntegrationTest : public ::testing::Test {
           stub_->ListParticipants(CallContext(caller).get(), filter, &response);
       EXPECT_TRUE(status.ok()) << Describe(status);
       if (!status.ok()) break;
-      all.insert(all.end(), response.participants().begin(), response.participants().end());
+      all.insert(all.end(), response.participants().begin(),
+                 response.participants().end());
       if (response.next_page_token().empty()) break;
       filter.set_page_token(response.next_page_token());
     }
@@ -196,7 +210,8 @@ class ParticipantsIntegrationTest : public ::testing::Test {
   size_t Count() { return ListAll().size(); }
 
   size_t StreamLength() {
-    absl::StatusOr<size_t> length = test_support::StreamLength(suite_->store(), contract_);
+    absl::StatusOr<size_t> length =
+        test_support::StreamLength(suite_->store(), contract_);
     EXPECT_TRUE(length.ok()) << length.status();
     return length.value_or(0);
   }
@@ -218,7 +233,8 @@ class ParticipantsIntegrationTest : public ::testing::Test {
 
   // A well-formed name of a participant that does not exist.
   std::string UnknownParticipant() const {
-    return absl::StrCat(ContractName(contract_), "/participants/", UniqueId("nobody"));
+    return absl::StrCat(ContractName(contract_), "/participants/",
+                        UniqueId("nobody"));
   }
 
   std::unique_ptr<SuiteUnderTest> suite_;
@@ -226,21 +242,24 @@ class ParticipantsIntegrationTest : public ::testing::Test {
   std::string contract_;
 };
 
-// ---- Create and Get ----------------------------------------------------------
+// ---- Create and Get
+// ----------------------------------------------------------
 
-TEST_F(ParticipantsIntegrationTest, CreateStoresNormalisedRecordThatGetReturns) {
+TEST_F(ParticipantsIntegrationTest,
+       CreateStoresNormalisedRecordThatGetReturns) {
   v1::Participant input = ValidParticipant();
   const std::string nino = input.national_insurance_number();
   // Lower case with spaces, as people type it: stored upper case without.
-  input.set_national_insurance_number(absl::StrCat(
-      "jk ", nino.substr(2, 2), " ", nino.substr(4, 2), " ", nino.substr(6, 2), " a"));
+  input.set_national_insurance_number(absl::StrCat("jk ", nino.substr(2, 2),
+                                                   " ", nino.substr(4, 2), " ",
+                                                   nino.substr(6, 2), " a"));
   input.mutable_contact()->set_postcode("m11ae");
-  input.set_status(v1::EXITED);  // output only: ignored
+  input.set_status(v1::EXITED);                      // output only: ignored
   input.set_enrolling_organisation("someone-else");  // output only: ignored
 
   v1::Participant created = MustCreate(input);
-  EXPECT_TRUE(absl::StartsWith(created.name(),
-                               absl::StrCat(ContractName(contract_), "/participants/")))
+  EXPECT_TRUE(absl::StartsWith(
+      created.name(), absl::StrCat(ContractName(contract_), "/participants/")))
       << created.name();
   EXPECT_EQ(created.contract(), contract_);
   EXPECT_EQ(created.national_insurance_number(), nino);
@@ -253,7 +272,8 @@ TEST_F(ParticipantsIntegrationTest, CreateStoresNormalisedRecordThatGetReturns) 
   EXPECT_TRUE(created.has_create_time());
   ASSERT_EQ(created.spells_size(), 1);
   EXPECT_EQ(created.spells(0).number(), 1);
-  EXPECT_TRUE(SameMessage(created.spells(0).referral_date(), input.referral_date()));
+  EXPECT_TRUE(
+      SameMessage(created.spells(0).referral_date(), input.referral_date()));
   ASSERT_EQ(created.spells(0).history_size(), 1);
   EXPECT_EQ(created.spells(0).history(0).status(), v1::REFERRED);
   EXPECT_EQ(created.spells(0).history(0).changed_by(), TestCaller{}.user);
@@ -267,11 +287,13 @@ TEST_F(ParticipantsIntegrationTest, CreateStoresNormalisedRecordThatGetReturns) 
 TEST_F(ParticipantsIntegrationTest, GetUnknownParticipantIsNotFound) {
   v1::Participant got;
   EXPECT_TRUE(StatusIs(Get(UnknownParticipant(), &got), Code::NOT_FOUND));
-  EXPECT_TRUE(StatusIs(Get("participants/x", &got), Code::INVALID_ARGUMENT, "name"));
+  EXPECT_TRUE(
+      StatusIs(Get("participants/x", &got), Code::INVALID_ARGUMENT, "name"));
   EXPECT_TRUE(StatusIs(Get("", &got), Code::INVALID_ARGUMENT, "name"));
 }
 
-// ---- Bad input on Create: INVALID_ARGUMENT naming the field, nothing stored --
+// ---- Bad input on Create: INVALID_ARGUMENT naming the field, nothing stored
+// --
 
 struct BadCreate {
   std::string label;
@@ -286,33 +308,47 @@ std::vector<BadCreate> BadCreates() {
   auto p = [](R& r) { return r.mutable_participant(); };
   return {
       {"MissingParent", [](R& r) { r.clear_parent(); }, "parent"},
-      {"ParentNotAContract", [](R& r) { r.set_parent("organisations/x"); }, "parent"},
-      {"ParentWithUpperCase", [](R& r) { r.set_parent("contracts/North-West"); }, "parent"},
+      {"ParentNotAContract", [](R& r) { r.set_parent("organisations/x"); },
+       "parent"},
+      {"ParentWithUpperCase",
+       [](R& r) { r.set_parent("contracts/North-West"); }, "parent"},
       {"MissingRequestId", [](R& r) { r.clear_request_id(); }, "request_id"},
-      {"RequestIdWithSpaces", [](R& r) { r.set_request_id("my request"); }, "request_id"},
-      {"RequestIdTooLong", [](R& r) { r.set_request_id(Repeat('r', 65)); }, "request_id"},
-      {"MissingParticipant", [](R& r) { r.clear_participant(); }, "participant"},
-      {"MissingProgramme", [p](R& r) { p(r)->clear_programme(); }, "participant.programme"},
+      {"RequestIdWithSpaces", [](R& r) { r.set_request_id("my request"); },
+       "request_id"},
+      {"RequestIdTooLong", [](R& r) { r.set_request_id(Repeat('r', 65)); },
+       "request_id"},
+      {"MissingParticipant", [](R& r) { r.clear_participant(); },
+       "participant"},
+      {"MissingProgramme", [p](R& r) { p(r)->clear_programme(); },
+       "participant.programme"},
       {"MalformedAdviser", [p](R& r) { p(r)->set_adviser("Adviser One"); },
        "participant.adviser"},
       {"UnspecifiedReferralSource",
-       [p](R& r) { p(r)->set_referral_source(v1::REFERRAL_SOURCE_UNSPECIFIED); },
+       [p](R& r) {
+         p(r)->set_referral_source(v1::REFERRAL_SOURCE_UNSPECIFIED);
+       },
        "participant.referral_source"},
       {"UnknownReferralSource",
-       [p](R& r) { p(r)->set_referral_source(static_cast<v1::ReferralSource>(42)); },
+       [p](R& r) {
+         p(r)->set_referral_source(static_cast<v1::ReferralSource>(42));
+       },
        "participant.referral_source"},
-      {"MissingGivenName", [p](R& r) { p(r)->clear_given_name(); }, "participant.given_name"},
+      {"MissingGivenName", [p](R& r) { p(r)->clear_given_name(); },
+       "participant.given_name"},
       {"MissingFamilyName", [p](R& r) { p(r)->clear_family_name(); },
        "participant.family_name"},
-      {"GivenNameTooLong", [p](R& r) { p(r)->set_given_name(Repeat('a', 101)); },
+      {"GivenNameTooLong",
+       [p](R& r) { p(r)->set_given_name(Repeat('a', 101)); },
        "participant.given_name"},
-      {"FamilyNameTooLong", [p](R& r) { p(r)->set_family_name(Repeat('b', 101)); },
+      {"FamilyNameTooLong",
+       [p](R& r) { p(r)->set_family_name(Repeat('b', 101)); },
        "participant.family_name"},
       {"NameWithControlCharacter", [p](R& r) { p(r)->set_given_name("Ada\n"); },
        "participant.given_name"},
       {"MissingReferralDate", [p](R& r) { p(r)->clear_referral_date(); },
        "participant.referral_date"},
-      {"FutureReferralDate", [p](R& r) { *p(r)->mutable_referral_date() = MakeDate(2099, 1, 1); },
+      {"FutureReferralDate",
+       [p](R& r) { *p(r)->mutable_referral_date() = MakeDate(2099, 1, 1); },
        "participant.referral_date"},
       {"ImpossibleReferralDate",
        [p](R& r) { *p(r)->mutable_referral_date() = MakeDate(2023, 2, 30); },
@@ -322,9 +358,11 @@ std::vector<BadCreate> BadCreates() {
       {"ImpossibleDateOfBirth",
        [p](R& r) { *p(r)->mutable_date_of_birth() = MakeDate(1990, 13, 1); },
        "participant.date_of_birth"},
-      {"TooYoung", [p](R& r) { *p(r)->mutable_date_of_birth() = MakeDate(2020, 1, 1); },
+      {"TooYoung",
+       [p](R& r) { *p(r)->mutable_date_of_birth() = MakeDate(2020, 1, 1); },
        "participant.date_of_birth"},
-      {"TooOld", [p](R& r) { *p(r)->mutable_date_of_birth() = MakeDate(1901, 1, 1); },
+      {"TooOld",
+       [p](R& r) { *p(r)->mutable_date_of_birth() = MakeDate(1901, 1, 1); },
        "participant.date_of_birth"},
       {"BornAfterReferral",
        [p](R& r) {
@@ -332,7 +370,8 @@ std::vector<BadCreate> BadCreates() {
          *p(r)->mutable_referral_date() = MakeDate(1999, 6, 1);
        },
        "participant.date_of_birth"},
-      {"MissingNationalInsuranceNumber", [p](R& r) { p(r)->clear_national_insurance_number(); },
+      {"MissingNationalInsuranceNumber",
+       [p](R& r) { p(r)->clear_national_insurance_number(); },
        "participant.national_insurance_number"},
       {"NationalInsuranceNumberForbiddenPrefix",
        [p](R& r) { p(r)->set_national_insurance_number("QQ123456C"); },
@@ -346,28 +385,37 @@ std::vector<BadCreate> BadCreates() {
       {"NationalInsuranceNumberTooShort",
        [p](R& r) { p(r)->set_national_insurance_number("JK12345A"); },
        "participant.national_insurance_number"},
-      {"MissingPostcode", [p](R& r) { p(r)->mutable_contact()->clear_postcode(); },
+      {"MissingPostcode",
+       [p](R& r) { p(r)->mutable_contact()->clear_postcode(); },
        "participant.contact.postcode"},
-      {"PostcodeBadFirstLetter", [p](R& r) { p(r)->mutable_contact()->set_postcode("Q1 1AA"); },
+      {"PostcodeBadFirstLetter",
+       [p](R& r) { p(r)->mutable_contact()->set_postcode("Q1 1AA"); },
        "participant.contact.postcode"},
       {"PostcodeNotAPostcode",
        [p](R& r) { p(r)->mutable_contact()->set_postcode("NOT A POSTCODE"); },
        "participant.contact.postcode"},
-      {"EmailWithoutAt", [p](R& r) { p(r)->mutable_contact()->set_email("ada.example.org"); },
+      {"EmailWithoutAt",
+       [p](R& r) { p(r)->mutable_contact()->set_email("ada.example.org"); },
        "participant.contact.email"},
-      {"EmailWithoutDomain", [p](R& r) { p(r)->mutable_contact()->set_email("ada@"); },
+      {"EmailWithoutDomain",
+       [p](R& r) { p(r)->mutable_contact()->set_email("ada@"); },
        "participant.contact.email"},
-      {"PhoneTooShort", [p](R& r) { p(r)->mutable_contact()->set_phone("12345"); },
+      {"PhoneTooShort",
+       [p](R& r) { p(r)->mutable_contact()->set_phone("12345"); },
        "participant.contact.phone"},
-      {"PhonePremiumRate", [p](R& r) { p(r)->mutable_contact()->set_phone("09098 765432"); },
+      {"PhonePremiumRate",
+       [p](R& r) { p(r)->mutable_contact()->set_phone("09098 765432"); },
        "participant.contact.phone"},
       {"TooManyAddressLines",
        [p](R& r) {
-         for (int i = 0; i < 4; ++i) p(r)->mutable_contact()->add_address_lines("line");
+         for (int i = 0; i < 4; ++i)
+           p(r)->mutable_contact()->add_address_lines("line");
        },
        "participant.contact.address_lines"},
       {"AddressLineTooLong",
-       [p](R& r) { p(r)->mutable_contact()->set_address_lines(0, Repeat('x', 101)); },
+       [p](R& r) {
+         p(r)->mutable_contact()->set_address_lines(0, Repeat('x', 101));
+       },
        "participant.contact.address_lines[0]"},
   };
 }
@@ -379,35 +427,42 @@ class BadCreateTest : public ParticipantsIntegrationTest,
                       public ::testing::WithParamInterface<BadCreate> {};
 
 TEST_P(BadCreateTest, IsInvalidArgumentNamingTheFieldAndStoresNothing) {
-  MustCreate();  // so that the stream and indexes exist and counts are not trivially 0
+  MustCreate();  // so that the stream and indexes exist and counts are not
+                 // trivially 0
   const size_t participants = Count();
   const size_t events = StreamLength();
 
-  v1::CreateParticipantRequest request = CreateRequest(contract_, ValidParticipant());
+  v1::CreateParticipantRequest request =
+      CreateRequest(contract_, ValidParticipant());
   GetParam().spoil(request);
   v1::Participant created;
-  EXPECT_TRUE(StatusIs(Create(request, &created), Code::INVALID_ARGUMENT, GetParam().field));
+  EXPECT_TRUE(StatusIs(Create(request, &created), Code::INVALID_ARGUMENT,
+                       GetParam().field));
 
   EXPECT_EQ(Count(), participants);
   EXPECT_EQ(StreamLength(), events);
   // The request_id was not used up: the corrected request succeeds.
   if (!request.request_id().empty() && GetParam().field != "request_id") {
-    v1::CreateParticipantRequest fixed = CreateRequest(contract_, ValidParticipant());
+    v1::CreateParticipantRequest fixed =
+        CreateRequest(contract_, ValidParticipant());
     fixed.set_request_id(request.request_id());
     grpc::Status status = Create(fixed, &created);
     EXPECT_TRUE(status.ok()) << Describe(status);
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryClass, BadCreateTest, ::testing::ValuesIn(BadCreates()),
+INSTANTIATE_TEST_SUITE_P(EveryClass, BadCreateTest,
+                         ::testing::ValuesIn(BadCreates()),
                          [](const ::testing::TestParamInfo<BadCreate>& info) {
                            return info.param.label;
                          });
 
 // ---- Idempotency and duplicates ---------------------------------------------
 
-TEST_F(ParticipantsIntegrationTest, RetryWithSameRequestIdAndBodyReturnsFirstResult) {
-  const v1::CreateParticipantRequest request = CreateRequest(contract_, ValidParticipant());
+TEST_F(ParticipantsIntegrationTest,
+       RetryWithSameRequestIdAndBodyReturnsFirstResult) {
+  const v1::CreateParticipantRequest request =
+      CreateRequest(contract_, ValidParticipant());
   v1::Participant first;
   v1::Participant again;
   ASSERT_TRUE(Create(request, &first).ok());
@@ -419,13 +474,15 @@ TEST_F(ParticipantsIntegrationTest, RetryWithSameRequestIdAndBodyReturnsFirstRes
 }
 
 TEST_F(ParticipantsIntegrationTest, ConcurrentRetriesCreateOneParticipant) {
-  const v1::CreateParticipantRequest request = CreateRequest(contract_, ValidParticipant());
+  const v1::CreateParticipantRequest request =
+      CreateRequest(contract_, ValidParticipant());
   constexpr int kCallers = 8;
   std::vector<v1::Participant> results(kCallers);
   std::vector<grpc::Status> statuses(kCallers);
   std::vector<std::thread> threads;
   for (int i = 0; i < kCallers; ++i) {
-    threads.emplace_back([&, i] { statuses[i] = Create(request, &results[i]); });
+    threads.emplace_back(
+        [&, i] { statuses[i] = Create(request, &results[i]); });
   }
   for (std::thread& t : threads) t.join();
   for (int i = 0; i < kCallers; ++i) {
@@ -437,18 +494,21 @@ TEST_F(ParticipantsIntegrationTest, ConcurrentRetriesCreateOneParticipant) {
 }
 
 TEST_F(ParticipantsIntegrationTest, SameRequestIdWithAnotherBodyIsRejected) {
-  v1::CreateParticipantRequest request = CreateRequest(contract_, ValidParticipant());
+  v1::CreateParticipantRequest request =
+      CreateRequest(contract_, ValidParticipant());
   v1::Participant first;
   ASSERT_TRUE(Create(request, &first).ok());
   request.mutable_participant()->set_given_name("Grace");
   v1::Participant second;
-  EXPECT_TRUE(StatusIs(Create(request, &second), Code::INVALID_ARGUMENT, "request_id"));
+  EXPECT_TRUE(
+      StatusIs(Create(request, &second), Code::INVALID_ARGUMENT, "request_id"));
   EXPECT_EQ(Count(), 1u);
   EXPECT_EQ(StreamLength(), 1u);
 }
 
 TEST_F(ParticipantsIntegrationTest, RequestIdsAreScopedPerOrganisation) {
-  const v1::CreateParticipantRequest request = CreateRequest(contract_, ValidParticipant());
+  const v1::CreateParticipantRequest request =
+      CreateRequest(contract_, ValidParticipant());
   const TestCaller other{"org-other", "adviser-other"};
   v1::Participant ours;
   v1::Participant theirs;
@@ -457,8 +517,10 @@ TEST_F(ParticipantsIntegrationTest, RequestIdsAreScopedPerOrganisation) {
   // not a replay of ours: it meets the duplicate rule (per programme in the
   // contract, whoever asks) instead of being handed our participant.
   EXPECT_TRUE(StatusIs(Create(request, &theirs, other), Code::ALREADY_EXISTS));
-  // With another person, the same request_id is free for the other organisation.
-  v1::CreateParticipantRequest other_person = CreateRequest(contract_, ValidParticipant());
+  // With another person, the same request_id is free for the other
+  // organisation.
+  v1::CreateParticipantRequest other_person =
+      CreateRequest(contract_, ValidParticipant());
   other_person.set_request_id(request.request_id());
   grpc::Status status = Create(other_person, &theirs, other);
   ASSERT_TRUE(status.ok()) << Describe(status);
@@ -466,7 +528,8 @@ TEST_F(ParticipantsIntegrationTest, RequestIdsAreScopedPerOrganisation) {
   EXPECT_EQ(StreamLength(), 2u);
 }
 
-TEST_F(ParticipantsIntegrationTest, DuplicateOnSameProgrammeIsAlreadyExistsNamingIt) {
+TEST_F(ParticipantsIntegrationTest,
+       DuplicateOnSameProgrammeIsAlreadyExistsNamingIt) {
   const v1::Participant person = ValidParticipant();
   v1::Participant existing = MustCreate(person);
   v1::Participant again = person;
@@ -476,7 +539,8 @@ TEST_F(ParticipantsIntegrationTest, DuplicateOnSameProgrammeIsAlreadyExistsNamin
   v1::Participant created;
   grpc::Status status = Create(CreateRequest(contract_, again), &created);
   EXPECT_TRUE(StatusIs(status, Code::ALREADY_EXISTS));
-  EXPECT_TRUE(absl::StrContains(status.error_message(), existing.name())) << Describe(status);
+  EXPECT_TRUE(absl::StrContains(status.error_message(), existing.name()))
+      << Describe(status);
   EXPECT_EQ(Count(), 1u);
   EXPECT_EQ(StreamLength(), 1u);
 
@@ -489,9 +553,11 @@ TEST_F(ParticipantsIntegrationTest, DuplicateOnSameProgrammeIsAlreadyExistsNamin
   EXPECT_EQ(Count(), 3u);
 }
 
-// ---- List --------------------------------------------------------------------
+// ---- List
+// --------------------------------------------------------------------
 
-std::vector<std::string> Names(const std::vector<v1::Participant>& participants) {
+std::vector<std::string> Names(
+    const std::vector<v1::Participant>& participants) {
   std::vector<std::string> names;
   for (const v1::Participant& p : participants) names.push_back(p.name());
   return names;
@@ -520,7 +586,8 @@ TEST_F(ParticipantsIntegrationTest, ListFiltersByStatusAdviserAndOrganisation) {
   filter.set_status(v1::STARTED);
   EXPECT_EQ(Names(ListAll(filter)), std::vector<std::string>{b.name()});
   filter.set_status(v1::REFERRED);
-  EXPECT_EQ(Names(ListAll(filter)), (std::vector<std::string>{a.name(), c.name()}));
+  EXPECT_EQ(Names(ListAll(filter)),
+            (std::vector<std::string>{a.name(), c.name()}));
 
   filter.clear_status();
   filter.set_adviser("adviser-a");
@@ -538,8 +605,9 @@ TEST_F(ParticipantsIntegrationTest, ListFiltersByStatusAdviserAndOrganisation) {
   theirs.set_parent(ContractName(contract_));
   theirs.set_enrolling_organisation(other.organisation);
   v1::ListParticipantsResponse response;
-  EXPECT_TRUE(StatusIs(stub_->ListParticipants(CallContext().get(), theirs, &response),
-                       Code::PERMISSION_DENIED));
+  EXPECT_TRUE(
+      StatusIs(stub_->ListParticipants(CallContext().get(), theirs, &response),
+               Code::PERMISSION_DENIED));
 }
 
 TEST_F(ParticipantsIntegrationTest, ListRejectsBadPagingAndFilters) {
@@ -561,18 +629,22 @@ TEST_F(ParticipantsIntegrationTest, ListRejectsBadPagingAndFilters) {
   const std::vector<Case> cases = {
       {"page size too big", [](auto& r) { r.set_page_size(501); }, "page_size"},
       {"negative page size", [](auto& r) { r.set_page_size(-1); }, "page_size"},
-      {"garbage token", [](auto& r) { r.set_page_token("not-a-token!"); }, "page_token"},
+      {"garbage token", [](auto& r) { r.set_page_token("not-a-token!"); },
+       "page_token"},
       {"token of another query",
        [token](auto& r) {
          r.set_page_token(token);
          r.set_adviser("adviser-one");
        },
        "page_token"},
-      {"unknown status", [](auto& r) { r.set_status(static_cast<v1::ParticipantStatus>(77)); },
+      {"unknown status",
+       [](auto& r) { r.set_status(static_cast<v1::ParticipantStatus>(77)); },
        "status"},
-      {"malformed adviser", [](auto& r) { r.set_adviser("Not An Id"); }, "adviser"},
+      {"malformed adviser", [](auto& r) { r.set_adviser("Not An Id"); },
+       "adviser"},
       {"missing parent", [](auto& r) { r.clear_parent(); }, "parent"},
-      {"malformed parent", [](auto& r) { r.set_parent("contracts/"); }, "parent"},
+      {"malformed parent", [](auto& r) { r.set_parent("contracts/"); },
+       "parent"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.label);
@@ -580,8 +652,9 @@ TEST_F(ParticipantsIntegrationTest, ListRejectsBadPagingAndFilters) {
     request.set_parent(ContractName(contract_));
     c.spoil(request);
     v1::ListParticipantsResponse response;
-    EXPECT_TRUE(StatusIs(stub_->ListParticipants(CallContext().get(), request, &response),
-                         Code::INVALID_ARGUMENT, c.field));
+    EXPECT_TRUE(StatusIs(
+        stub_->ListParticipants(CallContext().get(), request, &response),
+        Code::INVALID_ARGUMENT, c.field));
   }
   // The largest allowed page and the default both work.
   for (int size : {0, 500}) {
@@ -589,7 +662,8 @@ TEST_F(ParticipantsIntegrationTest, ListRejectsBadPagingAndFilters) {
     request.set_parent(ContractName(contract_));
     request.set_page_size(size);
     v1::ListParticipantsResponse response;
-    ASSERT_TRUE(stub_->ListParticipants(CallContext().get(), request, &response).ok());
+    ASSERT_TRUE(
+        stub_->ListParticipants(CallContext().get(), request, &response).ok());
     EXPECT_EQ(response.participants_size(), 2);
     EXPECT_EQ(response.participants(0).name(), p.name());
   }
@@ -607,7 +681,8 @@ TEST_F(ParticipantsIntegrationTest, PaginatesThroughOverAThousandParticipants) {
     threads.emplace_back([&] {
       for (int i = next++; i < kParticipants; i = next++) {
         v1::Participant out;
-        grpc::Status status = Create(CreateRequest(contract_, ValidParticipant()), &out);
+        grpc::Status status =
+            Create(CreateRequest(contract_, ValidParticipant()), &out);
         absl::MutexLock lock(&mu);
         if (status.ok()) {
           created.insert(out.name());
@@ -618,7 +693,8 @@ TEST_F(ParticipantsIntegrationTest, PaginatesThroughOverAThousandParticipants) {
     });
   }
   for (std::thread& t : threads) t.join();
-  ASSERT_TRUE(failures.empty()) << failures.size() << " creates failed, first: " << failures[0];
+  ASSERT_TRUE(failures.empty())
+      << failures.size() << " creates failed, first: " << failures[0];
   ASSERT_EQ(created.size(), static_cast<size_t>(kParticipants));
 
   v1::ListParticipantsRequest request;
@@ -628,33 +704,39 @@ TEST_F(ParticipantsIntegrationTest, PaginatesThroughOverAThousandParticipants) {
   int pages = 0;
   while (true) {
     v1::ListParticipantsResponse response;
-    grpc::Status status = stub_->ListParticipants(CallContext().get(), request, &response);
+    grpc::Status status =
+        stub_->ListParticipants(CallContext().get(), request, &response);
     ASSERT_TRUE(status.ok()) << Describe(status);
     ASSERT_LE(response.participants_size(), 100);
-    for (const v1::Participant& p : response.participants()) listed.push_back(p.name());
+    for (const v1::Participant& p : response.participants())
+      listed.push_back(p.name());
     ++pages;
     ASSERT_LE(pages, 12) << "more pages than 1,010 participants need";
     if (response.next_page_token().empty()) break;
     request.set_page_token(response.next_page_token());
   }
   EXPECT_GE(pages, 11);
-  EXPECT_TRUE(std::is_sorted(listed.begin(), listed.end())) << "not oldest first";
+  EXPECT_TRUE(std::is_sorted(listed.begin(), listed.end()))
+      << "not oldest first";
   const std::set<std::string> unique(listed.begin(), listed.end());
   EXPECT_EQ(unique.size(), listed.size()) << "a participant was listed twice";
   EXPECT_EQ(unique, created) << "listed and created participants differ";
   EXPECT_EQ(StreamLength(), static_cast<size_t>(kParticipants));
 }
 
-// ---- Update --------------------------------------------------------------------
+// ---- Update
+// --------------------------------------------------------------------
 
-TEST_F(ParticipantsIntegrationTest, UpdateChangesOnlyMaskedFieldsAndChecksEtag) {
+TEST_F(ParticipantsIntegrationTest,
+       UpdateChangesOnlyMaskedFieldsAndChecksEtag) {
   v1::Participant p = MustCreate();
   v1::Participant change = p;
   change.set_given_name("Grace");
   change.set_family_name("Hopper");  // not in the mask: must stay
   change.mutable_contact()->set_postcode("sw1a1aa");
   v1::Participant updated;
-  grpc::Status status = Update(change, {"given_name", "contact.postcode"}, &updated);
+  grpc::Status status =
+      Update(change, {"given_name", "contact.postcode"}, &updated);
   ASSERT_TRUE(status.ok()) << Describe(status);
   EXPECT_EQ(updated.given_name(), "Grace");
   EXPECT_EQ(updated.family_name(), p.family_name());
@@ -680,7 +762,8 @@ TEST_F(ParticipantsIntegrationTest, UpdateChangesOnlyMaskedFieldsAndChecksEtag) 
   EXPECT_EQ(updated.given_name(), "Ada");
 }
 
-TEST_F(ParticipantsIntegrationTest, BadUpdateIsInvalidArgumentAndChangesNothing) {
+TEST_F(ParticipantsIntegrationTest,
+       BadUpdateIsInvalidArgumentAndChangesNothing) {
   v1::Participant p = MustCreate();
   const size_t events = StreamLength();
   struct Case {
@@ -691,23 +774,40 @@ TEST_F(ParticipantsIntegrationTest, BadUpdateIsInvalidArgumentAndChangesNothing)
   };
   const std::vector<Case> cases = {
       {"empty mask", {}, [](v1::Participant&) {}, "update_mask"},
-      {"unknown path", {"favourite_colour"}, [](v1::Participant&) {}, "update_mask"},
-      {"output-only path", {"enrolling_organisation"}, [](v1::Participant&) {}, "update_mask"},
+      {"unknown path",
+       {"favourite_colour"},
+       [](v1::Participant&) {},
+       "update_mask"},
+      {"output-only path",
+       {"enrolling_organisation"},
+       [](v1::Participant&) {},
+       "update_mask"},
       {"name path", {"name"}, [](v1::Participant&) {}, "update_mask"},
-      {"one good one bad path", {"given_name", "etag"},
-       [](v1::Participant& u) { u.set_given_name("Grace"); }, "update_mask"},
-      {"invalid number", {"national_insurance_number"},
+      {"one good one bad path",
+       {"given_name", "etag"},
+       [](v1::Participant& u) { u.set_given_name("Grace"); },
+       "update_mask"},
+      {"invalid number",
+       {"national_insurance_number"},
        [](v1::Participant& u) { u.set_national_insurance_number("QQ123456C"); },
        "participant.national_insurance_number"},
-      {"empty given name", {"given_name"}, [](v1::Participant& u) { u.clear_given_name(); },
+      {"empty given name",
+       {"given_name"},
+       [](v1::Participant& u) { u.clear_given_name(); },
        "participant.given_name"},
-      {"bad email", {"contact.email"},
+      {"bad email",
+       {"contact.email"},
        [](v1::Participant& u) { u.mutable_contact()->set_email("nope"); },
        "participant.contact.email"},
-      {"unspecified status", {"status"},
-       [](v1::Participant& u) { u.set_status(v1::PARTICIPANT_STATUS_UNSPECIFIED); },
+      {"unspecified status",
+       {"status"},
+       [](v1::Participant& u) {
+         u.set_status(v1::PARTICIPANT_STATUS_UNSPECIFIED);
+       },
        "participant.status"},
-      {"malformed name", {"given_name"}, [](v1::Participant& u) { u.set_name("x/y"); },
+      {"malformed name",
+       {"given_name"},
+       [](v1::Participant& u) { u.set_name("x/y"); },
        "participant.name"},
   };
   for (const Case& c : cases) {
@@ -715,7 +815,8 @@ TEST_F(ParticipantsIntegrationTest, BadUpdateIsInvalidArgumentAndChangesNothing)
     v1::Participant change = p;
     c.spoil(change);
     v1::Participant out;
-    EXPECT_TRUE(StatusIs(Update(change, c.paths, &out), Code::INVALID_ARGUMENT, c.field));
+    EXPECT_TRUE(StatusIs(Update(change, c.paths, &out), Code::INVALID_ARGUMENT,
+                         c.field));
   }
   v1::Participant now;
   ASSERT_TRUE(Get(p.name(), &now).ok());
@@ -723,7 +824,8 @@ TEST_F(ParticipantsIntegrationTest, BadUpdateIsInvalidArgumentAndChangesNothing)
   EXPECT_EQ(StreamLength(), events);
 }
 
-TEST_F(ParticipantsIntegrationTest, UpdateToAnotherParticipantsNumberIsAlreadyExists) {
+TEST_F(ParticipantsIntegrationTest,
+       UpdateToAnotherParticipantsNumberIsAlreadyExists) {
   v1::Participant first = MustCreate();
   v1::Participant second = MustCreate();
   v1::Participant change = second;
@@ -731,10 +833,12 @@ TEST_F(ParticipantsIntegrationTest, UpdateToAnotherParticipantsNumberIsAlreadyEx
   v1::Participant out;
   grpc::Status status = Update(change, {"national_insurance_number"}, &out);
   EXPECT_TRUE(StatusIs(status, Code::ALREADY_EXISTS));
-  EXPECT_TRUE(absl::StrContains(status.error_message(), first.name())) << Describe(status);
+  EXPECT_TRUE(absl::StrContains(status.error_message(), first.name()))
+      << Describe(status);
   // The number is free again once the first participant changes theirs.
   v1::Participant moved = first;
-  moved.set_national_insurance_number(test_support::NextNationalInsuranceNumber());
+  moved.set_national_insurance_number(
+      test_support::NextNationalInsuranceNumber());
   ASSERT_TRUE(Update(moved, {"national_insurance_number"}, &out).ok());
   change.clear_etag();
   status = Update(change, {"national_insurance_number"}, &out);
@@ -745,10 +849,12 @@ TEST_F(ParticipantsIntegrationTest, StatusFollowsTheProgrammeTransitions) {
   v1::Participant p = MustCreate();
   v1::Participant out;
   // A job can end and the participant carry on, then get another.
-  for (v1::ParticipantStatus next : {v1::STARTED, v1::IN_WORK, v1::STARTED, v1::IN_WORK,
-                                     v1::OUTCOME_ACHIEVED, v1::EXITED}) {
+  for (v1::ParticipantStatus next :
+       {v1::STARTED, v1::IN_WORK, v1::STARTED, v1::IN_WORK,
+        v1::OUTCOME_ACHIEVED, v1::EXITED}) {
     grpc::Status status = SetStatus(p.name(), next, &out);
-    ASSERT_TRUE(status.ok()) << v1::ParticipantStatus_Name(next) << ": " << Describe(status);
+    ASSERT_TRUE(status.ok())
+        << v1::ParticipantStatus_Name(next) << ": " << Describe(status);
     EXPECT_EQ(out.status(), next);
   }
   ASSERT_EQ(out.spells_size(), 1);
@@ -756,21 +862,24 @@ TEST_F(ParticipantsIntegrationTest, StatusFollowsTheProgrammeTransitions) {
   EXPECT_TRUE(out.spells(0).has_start_date());
   EXPECT_TRUE(out.spells(0).has_exit_date());
   // EXITED ends the spell.
-  EXPECT_TRUE(StatusIs(SetStatus(p.name(), v1::STARTED), Code::FAILED_PRECONDITION,
-                       "participant.status"));
+  EXPECT_TRUE(StatusIs(SetStatus(p.name(), v1::STARTED),
+                       Code::FAILED_PRECONDITION, "participant.status"));
 
   v1::Participant q = MustCreate();
-  for (v1::ParticipantStatus illegal : {v1::IN_WORK, v1::OUTCOME_ACHIEVED, v1::EXITED}) {
-    EXPECT_TRUE(StatusIs(SetStatus(q.name(), illegal), Code::FAILED_PRECONDITION,
-                         "participant.status"))
+  for (v1::ParticipantStatus illegal :
+       {v1::IN_WORK, v1::OUTCOME_ACHIEVED, v1::EXITED}) {
+    EXPECT_TRUE(StatusIs(SetStatus(q.name(), illegal),
+                         Code::FAILED_PRECONDITION, "participant.status"))
         << "REFERRED -> " << v1::ParticipantStatus_Name(illegal);
   }
   ASSERT_TRUE(SetStatus(q.name(), v1::WITHDRAWN, &out).ok());
   EXPECT_TRUE(out.spells(0).has_exit_date());
-  EXPECT_TRUE(StatusIs(SetStatus(q.name(), v1::REFERRED), Code::FAILED_PRECONDITION));
+  EXPECT_TRUE(
+      StatusIs(SetStatus(q.name(), v1::REFERRED), Code::FAILED_PRECONDITION));
 }
 
-// ---- Delete --------------------------------------------------------------------
+// ---- Delete
+// --------------------------------------------------------------------
 
 TEST_F(ParticipantsIntegrationTest, DeleteRemovesRecordAndFreesTheNumber) {
   const v1::Participant person = ValidParticipant();
@@ -794,7 +903,8 @@ TEST_F(ParticipantsIntegrationTest, DeleteRemovesRecordAndFreesTheNumber) {
   EXPECT_NE(again.name(), p.name());
 }
 
-// ---- Errors every method shares ------------------------------------------------
+// ---- Errors every method shares
+// ------------------------------------------------
 
 TEST_F(ParticipantsIntegrationTest, UnknownParticipantIsNotFoundEverywhere) {
   const std::string unknown = UnknownParticipant();
@@ -802,22 +912,28 @@ TEST_F(ParticipantsIntegrationTest, UnknownParticipantIsNotFoundEverywhere) {
   participant.set_name(unknown);
   participant.set_given_name("Grace");
   v1::Participant out;
-  EXPECT_TRUE(StatusIs(Update(participant, {"given_name"}, &out), Code::NOT_FOUND));
+  EXPECT_TRUE(
+      StatusIs(Update(participant, {"given_name"}, &out), Code::NOT_FOUND));
   EXPECT_TRUE(StatusIs(Delete(unknown), Code::NOT_FOUND));
   v1::Consent consent;
   EXPECT_TRUE(StatusIs(CreateConsent(unknown, v1::PROGRAMME_DELIVERY, &consent),
                        Code::NOT_FOUND));
-  EXPECT_TRUE(StatusIs(Withdraw(absl::StrCat(unknown, "/consents/c1"), &consent),
-                       Code::NOT_FOUND));
+  EXPECT_TRUE(
+      StatusIs(Withdraw(absl::StrCat(unknown, "/consents/c1"), &consent),
+               Code::NOT_FOUND));
   v1::ListConsentsResponse consents;
-  EXPECT_TRUE(StatusIs(ListConsents(unknown, true, &consents), Code::NOT_FOUND));
+  EXPECT_TRUE(
+      StatusIs(ListConsents(unknown, true, &consents), Code::NOT_FOUND));
   v1::EqualityData data;
-  EXPECT_TRUE(StatusIs(PutEquality(unknown, v1::EQUALITY_MONITORING, &data), Code::NOT_FOUND));
-  EXPECT_TRUE(StatusIs(GetEquality(unknown, v1::EQUALITY_MONITORING, &data), Code::NOT_FOUND));
+  EXPECT_TRUE(StatusIs(PutEquality(unknown, v1::EQUALITY_MONITORING, &data),
+                       Code::NOT_FOUND));
+  EXPECT_TRUE(StatusIs(GetEquality(unknown, v1::EQUALITY_MONITORING, &data),
+                       Code::NOT_FOUND));
   // An unknown consent of a known participant.
   v1::Participant p = MustCreate();
-  EXPECT_TRUE(StatusIs(Withdraw(absl::StrCat(p.name(), "/consents/nope"), &consent),
-                       Code::NOT_FOUND));
+  EXPECT_TRUE(
+      StatusIs(Withdraw(absl::StrCat(p.name(), "/consents/nope"), &consent),
+               Code::NOT_FOUND));
   EXPECT_EQ(StreamLength(), 1u);
 }
 
@@ -832,19 +948,25 @@ TEST_F(ParticipantsIntegrationTest, AnotherOrganisationIsDeniedEverywhere) {
   EXPECT_TRUE(StatusIs(Get(p.name(), &out, other), Code::PERMISSION_DENIED));
   v1::Participant change = p;
   change.set_given_name("Mallory");
-  EXPECT_TRUE(StatusIs(Update(change, {"given_name"}, &out, other), Code::PERMISSION_DENIED));
+  EXPECT_TRUE(StatusIs(Update(change, {"given_name"}, &out, other),
+                       Code::PERMISSION_DENIED));
   EXPECT_TRUE(StatusIs(Delete(p.name(), "", other), Code::PERMISSION_DENIED));
   v1::Consent c;
-  EXPECT_TRUE(StatusIs(CreateConsent(p.name(), v1::REFERRAL_SHARING, &c, "", other),
-                       Code::PERMISSION_DENIED));
-  EXPECT_TRUE(StatusIs(Withdraw(consent.name(), &c, other), Code::PERMISSION_DENIED));
+  EXPECT_TRUE(
+      StatusIs(CreateConsent(p.name(), v1::REFERRAL_SHARING, &c, "", other),
+               Code::PERMISSION_DENIED));
+  EXPECT_TRUE(
+      StatusIs(Withdraw(consent.name(), &c, other), Code::PERMISSION_DENIED));
   v1::ListConsentsResponse consents;
-  EXPECT_TRUE(StatusIs(ListConsents(p.name(), true, &consents, other), Code::PERMISSION_DENIED));
+  EXPECT_TRUE(StatusIs(ListConsents(p.name(), true, &consents, other),
+                       Code::PERMISSION_DENIED));
   v1::EqualityData data;
-  EXPECT_TRUE(StatusIs(PutEquality(p.name(), v1::EQUALITY_MONITORING, &data, other),
-                       Code::PERMISSION_DENIED));
-  EXPECT_TRUE(StatusIs(GetEquality(p.name(), v1::EQUALITY_MONITORING, &data, other),
-                       Code::PERMISSION_DENIED));
+  EXPECT_TRUE(
+      StatusIs(PutEquality(p.name(), v1::EQUALITY_MONITORING, &data, other),
+               Code::PERMISSION_DENIED));
+  EXPECT_TRUE(
+      StatusIs(GetEquality(p.name(), v1::EQUALITY_MONITORING, &data, other),
+               Code::PERMISSION_DENIED));
   EXPECT_TRUE(ListAll({}, other).empty());
 
   ASSERT_TRUE(Get(p.name(), &out).ok());
@@ -855,8 +977,10 @@ TEST_F(ParticipantsIntegrationTest, AnotherOrganisationIsDeniedEverywhere) {
 TEST_F(ParticipantsIntegrationTest, MissingOrMalformedCallerIsUnauthenticated) {
   v1::Participant p = MustCreate();
   const size_t events = StreamLength();
-  auto without = [](const char* drop, const char* organisation = "org-integration") {
-    std::unique_ptr<grpc::ClientContext> context = test_support::AnonymousContext();
+  auto without = [](const char* drop,
+                    const char* organisation = "org-integration") {
+    std::unique_ptr<grpc::ClientContext> context =
+        test_support::AnonymousContext();
     const std::string dropped = drop;
     if (dropped != "organisation" && dropped != "both") {
       context->AddMetadata("x-employability-organisation", organisation);
@@ -869,9 +993,11 @@ TEST_F(ParticipantsIntegrationTest, MissingOrMalformedCallerIsUnauthenticated) {
   for (const char* drop : {"organisation", "user", "both"}) {
     SCOPED_TRACE(drop);
     v1::Participant out;
-    v1::CreateParticipantRequest create = CreateRequest(contract_, ValidParticipant());
-    EXPECT_TRUE(StatusIs(stub_->CreateParticipant(without(drop).get(), create, &out),
-                         Code::UNAUTHENTICATED));
+    v1::CreateParticipantRequest create =
+        CreateRequest(contract_, ValidParticipant());
+    EXPECT_TRUE(
+        StatusIs(stub_->CreateParticipant(without(drop).get(), create, &out),
+                 Code::UNAUTHENTICATED));
     v1::GetParticipantRequest get;
     get.set_name(p.name());
     EXPECT_TRUE(StatusIs(stub_->GetParticipant(without(drop).get(), get, &out),
@@ -887,25 +1013,31 @@ TEST_F(ParticipantsIntegrationTest, MissingOrMalformedCallerIsUnauthenticated) {
   EXPECT_EQ(StreamLength(), events);
 }
 
-// ---- Consent and equality data ----------------------------------------------------
+// ---- Consent and equality data
+// ----------------------------------------------------
 
 TEST_F(ParticipantsIntegrationTest, ConsentsAreGivenListedAndWithdrawn) {
   v1::Participant p = MustCreate();
   v1::Consent delivery;
   const std::string request_id = UniqueId("consent");
-  ASSERT_TRUE(CreateConsent(p.name(), v1::PROGRAMME_DELIVERY, &delivery, request_id).ok());
-  EXPECT_TRUE(absl::StartsWith(delivery.name(), absl::StrCat(p.name(), "/consents/")));
+  ASSERT_TRUE(
+      CreateConsent(p.name(), v1::PROGRAMME_DELIVERY, &delivery, request_id)
+          .ok());
+  EXPECT_TRUE(
+      absl::StartsWith(delivery.name(), absl::StrCat(p.name(), "/consents/")));
   EXPECT_TRUE(delivery.live());
   EXPECT_TRUE(delivery.has_given_time());
   EXPECT_EQ(delivery.recorded_by(), TestCaller{}.user);
   // A retry returns the first consent and records nothing new.
   const size_t events = StreamLength();
   v1::Consent again;
-  ASSERT_TRUE(CreateConsent(p.name(), v1::PROGRAMME_DELIVERY, &again, request_id).ok());
+  ASSERT_TRUE(
+      CreateConsent(p.name(), v1::PROGRAMME_DELIVERY, &again, request_id).ok());
   EXPECT_TRUE(SameMessage(again, delivery));
   EXPECT_EQ(StreamLength(), events);
-  EXPECT_TRUE(StatusIs(CreateConsent(p.name(), v1::EVALUATION, &again, request_id),
-                       Code::INVALID_ARGUMENT, "request_id"));
+  EXPECT_TRUE(
+      StatusIs(CreateConsent(p.name(), v1::EVALUATION, &again, request_id),
+               Code::INVALID_ARGUMENT, "request_id"));
 
   v1::Consent sharing;
   ASSERT_TRUE(CreateConsent(p.name(), v1::REFERRAL_SHARING, &sharing).ok());
@@ -921,7 +1053,8 @@ TEST_F(ParticipantsIntegrationTest, ConsentsAreGivenListedAndWithdrawn) {
   EXPECT_FALSE(withdrawn.live());
   EXPECT_TRUE(withdrawn.has_withdrawn_time());
   EXPECT_EQ(withdrawn.withdrawn_recorded_by(), colleague.user);
-  EXPECT_TRUE(StatusIs(Withdraw(delivery.name(), &withdrawn), Code::FAILED_PRECONDITION));
+  EXPECT_TRUE(StatusIs(Withdraw(delivery.name(), &withdrawn),
+                       Code::FAILED_PRECONDITION));
 
   ASSERT_TRUE(ListConsents(p.name(), false, &listed).ok());
   ASSERT_EQ(listed.consents_size(), 1);
@@ -932,7 +1065,8 @@ TEST_F(ParticipantsIntegrationTest, ConsentsAreGivenListedAndWithdrawn) {
   EXPECT_TRUE(listed.consents(0).has_withdrawn_time());
 }
 
-TEST_F(ParticipantsIntegrationTest, BadConsentIsInvalidArgumentAndStoresNothing) {
+TEST_F(ParticipantsIntegrationTest,
+       BadConsentIsInvalidArgumentAndStoresNothing) {
   v1::Participant p = MustCreate();
   const size_t events = StreamLength();
   struct Case {
@@ -941,21 +1075,29 @@ TEST_F(ParticipantsIntegrationTest, BadConsentIsInvalidArgumentAndStoresNothing)
     std::string field;
   };
   const std::vector<Case> cases = {
-      {"no purpose", [](auto& r) { r.mutable_consent()->clear_purpose(); }, "consent.purpose"},
-      {"no categories", [](auto& r) { r.mutable_consent()->clear_data_categories(); },
+      {"no purpose", [](auto& r) { r.mutable_consent()->clear_purpose(); },
+       "consent.purpose"},
+      {"no categories",
+       [](auto& r) { r.mutable_consent()->clear_data_categories(); },
        "consent.data_categories"},
       {"unspecified category",
-       [](auto& r) { r.mutable_consent()->add_data_categories(v1::DATA_CATEGORY_UNSPECIFIED); },
+       [](auto& r) {
+         r.mutable_consent()->add_data_categories(
+             v1::DATA_CATEGORY_UNSPECIFIED);
+       },
        "consent.data_categories[1]"},
       {"malformed organisation",
        [](auto& r) { r.mutable_consent()->add_organisations("Not An Id"); },
        "consent.organisations[0]"},
       {"statement too long",
-       [](auto& r) { r.mutable_consent()->set_statement(std::string(2001, 's')); },
+       [](auto& r) {
+         r.mutable_consent()->set_statement(std::string(2001, 's'));
+       },
        "consent.statement"},
       {"no request id", [](auto& r) { r.clear_request_id(); }, "request_id"},
       {"no consent", [](auto& r) { r.clear_consent(); }, "consent"},
-      {"malformed parent", [](auto& r) { r.set_parent("contracts/x"); }, "parent"},
+      {"malformed parent", [](auto& r) { r.set_parent("contracts/x"); },
+       "parent"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.label);
@@ -966,8 +1108,9 @@ TEST_F(ParticipantsIntegrationTest, BadConsentIsInvalidArgumentAndStoresNothing)
     request.mutable_consent()->add_data_categories(v1::IDENTITY);
     c.spoil(request);
     v1::Consent out;
-    EXPECT_TRUE(StatusIs(stub_->CreateConsent(CallContext().get(), request, &out),
-                         Code::INVALID_ARGUMENT, c.field));
+    EXPECT_TRUE(
+        StatusIs(stub_->CreateConsent(CallContext().get(), request, &out),
+                 Code::INVALID_ARGUMENT, c.field));
   }
   v1::ListConsentsResponse listed;
   ASSERT_TRUE(ListConsents(p.name(), true, &listed).ok());
@@ -990,7 +1133,8 @@ TEST_F(ParticipantsIntegrationTest, EqualityDataOnlyWithConsentAndPurpose) {
   v1::Consent equality;
   ASSERT_TRUE(CreateConsent(p.name(), v1::EQUALITY_MONITORING, &equality).ok());
   // The caller must state the purpose, and only that purpose will do.
-  for (v1::ConsentPurpose wrong : {v1::CONSENT_PURPOSE_UNSPECIFIED, v1::PROGRAMME_DELIVERY}) {
+  for (v1::ConsentPurpose wrong :
+       {v1::CONSENT_PURPOSE_UNSPECIFIED, v1::PROGRAMME_DELIVERY}) {
     SCOPED_TRACE(v1::ConsentPurpose_Name(wrong));
     grpc::Status put = PutEquality(p.name(), wrong, &data);
     EXPECT_FALSE(put.ok());
@@ -1000,7 +1144,8 @@ TEST_F(ParticipantsIntegrationTest, EqualityDataOnlyWithConsentAndPurpose) {
         << Describe(put);
   }
   // Consent, but nothing recorded yet.
-  EXPECT_TRUE(StatusIs(GetEquality(p.name(), v1::EQUALITY_MONITORING, &data), Code::NOT_FOUND));
+  EXPECT_TRUE(StatusIs(GetEquality(p.name(), v1::EQUALITY_MONITORING, &data),
+                       Code::NOT_FOUND));
 
   v1::EqualityData stored;
   grpc::Status status = PutEquality(p.name(), v1::EQUALITY_MONITORING, &stored);
@@ -1010,11 +1155,13 @@ TEST_F(ParticipantsIntegrationTest, EqualityDataOnlyWithConsentAndPurpose) {
   v1::EqualityData got;
   ASSERT_TRUE(GetEquality(p.name(), v1::EQUALITY_MONITORING, &got).ok());
   EXPECT_TRUE(SameMessage(got, stored));
-  grpc::Status without_purpose = GetEquality(p.name(), v1::CONSENT_PURPOSE_UNSPECIFIED, &got);
+  grpc::Status without_purpose =
+      GetEquality(p.name(), v1::CONSENT_PURPOSE_UNSPECIFIED, &got);
   EXPECT_FALSE(without_purpose.ok());
-  EXPECT_TRUE(StatusIs(without_purpose, without_purpose.error_code(), "purpose"));
-  EXPECT_TRUE(StatusIs(GetEquality(p.name(), v1::EVALUATION, &got), Code::PERMISSION_DENIED,
-                       "purpose"));
+  EXPECT_TRUE(
+      StatusIs(without_purpose, without_purpose.error_code(), "purpose"));
+  EXPECT_TRUE(StatusIs(GetEquality(p.name(), v1::EVALUATION, &got),
+                       Code::PERMISSION_DENIED, "purpose"));
   // Withdrawing another consent leaves the data alone.
   v1::Consent out;
   ASSERT_TRUE(Withdraw(evaluation.name(), &out).ok());
@@ -1043,7 +1190,8 @@ TEST_F(ParticipantsIntegrationTest, WithdrawingEqualityConsentErasesTheData) {
   // Consent given again does not bring the old answers back: they are gone.
   v1::Consent renewed;
   ASSERT_TRUE(CreateConsent(p.name(), v1::EQUALITY_MONITORING, &renewed).ok());
-  EXPECT_TRUE(StatusIs(GetEquality(p.name(), v1::EQUALITY_MONITORING, &got), Code::NOT_FOUND));
+  EXPECT_TRUE(StatusIs(GetEquality(p.name(), v1::EQUALITY_MONITORING, &got),
+                       Code::NOT_FOUND));
 
   int erased = 0;
   for (const EventEnvelope& event : EventsOf(p.name())) {
@@ -1052,7 +1200,8 @@ TEST_F(ParticipantsIntegrationTest, WithdrawingEqualityConsentErasesTheData) {
   EXPECT_EQ(erased, 1);
 }
 
-// ---- Restart ------------------------------------------------------------------------
+// ---- Restart
+// ------------------------------------------------------------------------
 
 TEST_F(ParticipantsIntegrationTest, RestartKeepsEveryRecord) {
   std::vector<v1::Participant> before;
@@ -1065,9 +1214,11 @@ TEST_F(ParticipantsIntegrationTest, RestartKeepsEveryRecord) {
   }
   ASSERT_TRUE(SetStatus(before[3].name(), v1::STARTED, &before[3]).ok());
   v1::Consent consent;
-  ASSERT_TRUE(CreateConsent(before[5].name(), v1::EQUALITY_MONITORING, &consent).ok());
+  ASSERT_TRUE(
+      CreateConsent(before[5].name(), v1::EQUALITY_MONITORING, &consent).ok());
   v1::EqualityData equality;
-  ASSERT_TRUE(PutEquality(before[5].name(), v1::EQUALITY_MONITORING, &equality).ok());
+  ASSERT_TRUE(
+      PutEquality(before[5].name(), v1::EQUALITY_MONITORING, &equality).ok());
   const size_t events = StreamLength();
 
   absl::Status restarted = suite_->Restart();
@@ -1086,7 +1237,8 @@ TEST_F(ParticipantsIntegrationTest, RestartKeepsEveryRecord) {
   ASSERT_EQ(consents.consents_size(), 1);
   EXPECT_TRUE(SameMessage(consents.consents(0), consent));
   v1::EqualityData got;
-  ASSERT_TRUE(GetEquality(before[5].name(), v1::EQUALITY_MONITORING, &got).ok());
+  ASSERT_TRUE(
+      GetEquality(before[5].name(), v1::EQUALITY_MONITORING, &got).ok());
   EXPECT_TRUE(SameMessage(got, equality));
 
   // Idempotency keys, duplicate keys and etags survive too.
@@ -1094,8 +1246,9 @@ TEST_F(ParticipantsIntegrationTest, RestartKeepsEveryRecord) {
   ASSERT_TRUE(Create(requests[0], &replay).ok());
   EXPECT_EQ(replay.name(), before[0].name());
   v1::Participant duplicate;
-  EXPECT_TRUE(StatusIs(Create(CreateRequest(contract_, requests[1].participant()), &duplicate),
-                       Code::ALREADY_EXISTS));
+  EXPECT_TRUE(StatusIs(
+      Create(CreateRequest(contract_, requests[1].participant()), &duplicate),
+      Code::ALREADY_EXISTS));
   EXPECT_EQ(StreamLength(), events);
   v1::Participant change = before[3];
   change.set_given_name("Grace");
@@ -1103,7 +1256,8 @@ TEST_F(ParticipantsIntegrationTest, RestartKeepsEveryRecord) {
   EXPECT_TRUE(Update(change, {"given_name"}, &updated).ok());
 }
 
-// ---- Events --------------------------------------------------------------------------
+// ---- Events
+// --------------------------------------------------------------------------
 
 template <typename Payload>
 Payload Unpack(const EventEnvelope& event) {
@@ -1115,7 +1269,8 @@ Payload Unpack(const EventEnvelope& event) {
 TEST_F(ParticipantsIntegrationTest, EveryChangeEmitsExactlyOneEvent) {
   const TestCaller adviser;
   const TestCaller colleague{adviser.organisation, "adviser-two"};
-  const v1::CreateParticipantRequest create = CreateRequest(contract_, ValidParticipant());
+  const v1::CreateParticipantRequest create =
+      CreateRequest(contract_, ValidParticipant());
   v1::Participant p;
   ASSERT_TRUE(Create(create, &p).ok());
   v1::Participant bystander = MustCreate();
@@ -1124,11 +1279,12 @@ TEST_F(ParticipantsIntegrationTest, EveryChangeEmitsExactlyOneEvent) {
   change.set_name(p.name());
   change.set_given_name("Grace");
   v1::Participant out;
-  ASSERT_TRUE(Update(change, {"given_name"}, &out).ok());                      // v2
-  ASSERT_TRUE(SetStatus(p.name(), v1::STARTED, &out, colleague).ok());          // v3
+  ASSERT_TRUE(Update(change, {"given_name"}, &out).ok());               // v2
+  ASSERT_TRUE(SetStatus(p.name(), v1::STARTED, &out, colleague).ok());  // v3
   change.set_adviser("adviser-b");
   change.set_status(v1::IN_WORK);
-  ASSERT_TRUE(Update(change, {"adviser", "status"}, &out).ok());               // v4, 2 events
+  ASSERT_TRUE(
+      Update(change, {"adviser", "status"}, &out).ok());  // v4, 2 events
   // Neither a refused change nor a retried create is a change.
   EXPECT_FALSE(SetStatus(p.name(), v1::REFERRED).ok());
   ASSERT_TRUE(Create(create, &out).ok());
@@ -1137,27 +1293,35 @@ TEST_F(ParticipantsIntegrationTest, EveryChangeEmitsExactlyOneEvent) {
   v1::EqualityData data;
   ASSERT_TRUE(PutEquality(p.name(), v1::EQUALITY_MONITORING, &data).ok());
   v1::Consent withdrawn;
-  ASSERT_TRUE(Withdraw(consent.name(), &withdrawn, colleague).ok());        // 2 events
-  ASSERT_TRUE(Delete(p.name()).ok());                                       // v5
+  ASSERT_TRUE(
+      Withdraw(consent.name(), &withdrawn, colleague).ok());  // 2 events
+  ASSERT_TRUE(Delete(p.name()).ok());                         // v5
 
   const std::vector<EventEnvelope> all = Events();
   std::set<std::string> ids;
   for (const EventEnvelope& event : all) {
-    EXPECT_TRUE(ids.insert(event.event_id()).second) << "event id twice: " << event.event_id();
+    EXPECT_TRUE(ids.insert(event.event_id()).second)
+        << "event id twice: " << event.event_id();
     EXPECT_EQ(event.tenancy(), absl::StrCat("c:", contract_));
     EXPECT_EQ(event.acting_organisation(), adviser.organisation);
     EXPECT_TRUE(event.has_occurred_at());
-    EXPECT_EQ(event.payload().type_url(), absl::StrCat("type.googleapis.com/", event.type()));
+    EXPECT_EQ(event.payload().type_url(),
+              absl::StrCat("type.googleapis.com/", event.type()));
   }
   EXPECT_EQ(EventsOf(bystander.name()).size(), 1u);
 
   const std::vector<EventEnvelope> events = EventsOf(p.name());
   const std::vector<std::pair<std::string, std::string>> want = {
-      {"ParticipantCreated", adviser.user},   {"ParticipantUpdated", adviser.user},
-      {"ParticipantStatusChanged", colleague.user}, {"ParticipantUpdated", adviser.user},
-      {"ParticipantStatusChanged", adviser.user},   {"ConsentGiven", adviser.user},
-      {"EqualityDataRecorded", adviser.user},       {"ConsentWithdrawn", colleague.user},
-      {"EqualityDataErased", colleague.user},       {"ParticipantDeleted", adviser.user},
+      {"ParticipantCreated", adviser.user},
+      {"ParticipantUpdated", adviser.user},
+      {"ParticipantStatusChanged", colleague.user},
+      {"ParticipantUpdated", adviser.user},
+      {"ParticipantStatusChanged", adviser.user},
+      {"ConsentGiven", adviser.user},
+      {"EqualityDataRecorded", adviser.user},
+      {"ConsentWithdrawn", colleague.user},
+      {"EqualityDataErased", colleague.user},
+      {"ParticipantDeleted", adviser.user},
   };
   ASSERT_EQ(events.size(), want.size());
   int64_t version = 0;
@@ -1168,7 +1332,8 @@ TEST_F(ParticipantsIntegrationTest, EveryChangeEmitsExactlyOneEvent) {
     EXPECT_GE(events[i].aggregate_version(), version);  // never goes back
     version = events[i].aggregate_version();
     if (i > 0) {
-      EXPECT_GE(google::protobuf::util::TimeUtil::TimestampToNanoseconds(events[i].occurred_at()),
+      EXPECT_GE(google::protobuf::util::TimeUtil::TimestampToNanoseconds(
+                    events[i].occurred_at()),
                 google::protobuf::util::TimeUtil::TimestampToNanoseconds(
                     events[i - 1].occurred_at()));
     }
@@ -1213,7 +1378,8 @@ TEST_F(ParticipantsIntegrationTest, EveryChangeEmitsExactlyOneEvent) {
   EXPECT_EQ(given.purpose(), v1::EQUALITY_MONITORING);
   ASSERT_EQ(given.data_categories_size(), 1);
   EXPECT_EQ(given.data_categories(0), v1::EQUALITY);
-  EXPECT_EQ(Unpack<v1::EqualityDataRecorded>(events[6]).participant(), p.name());
+  EXPECT_EQ(Unpack<v1::EqualityDataRecorded>(events[6]).participant(),
+            p.name());
   const auto withdrawal = Unpack<v1::ConsentWithdrawn>(events[7]);
   EXPECT_EQ(withdrawal.consent(), consent.name());
   EXPECT_EQ(withdrawal.purpose(), v1::EQUALITY_MONITORING);
@@ -1223,7 +1389,8 @@ TEST_F(ParticipantsIntegrationTest, EveryChangeEmitsExactlyOneEvent) {
   EXPECT_EQ(deleted.facts().status(), v1::IN_WORK);
 }
 
-TEST_F(ParticipantsIntegrationTest, ConcurrentUpdatesEmitOneEventPerSuccessfulWrite) {
+TEST_F(ParticipantsIntegrationTest,
+       ConcurrentUpdatesEmitOneEventPerSuccessfulWrite) {
   v1::Participant p = MustCreate();
   constexpr int kWriters = 10;
   std::atomic<int> succeeded{0};
@@ -1239,7 +1406,8 @@ TEST_F(ParticipantsIntegrationTest, ConcurrentUpdatesEmitOneEventPerSuccessfulWr
       grpc::Status status = Update(change, {"given_name"}, &out);
       if (status.ok()) {
         ++succeeded;
-      } else if (status.error_code() != Code::ABORTED) {  // gave up retrying: allowed
+      } else if (status.error_code() !=
+                 Code::ABORTED) {  // gave up retrying: allowed
         absl::MutexLock lock(&mu);
         unexpected.push_back(Describe(status));
       }
@@ -1252,20 +1420,25 @@ TEST_F(ParticipantsIntegrationTest, ConcurrentUpdatesEmitOneEventPerSuccessfulWr
   const std::vector<EventEnvelope> events = EventsOf(p.name());
   ASSERT_EQ(events.size(), static_cast<size_t>(1 + succeeded.load()));
   std::set<int64_t> versions;
-  for (const EventEnvelope& event : events) versions.insert(event.aggregate_version());
-  EXPECT_EQ(versions.size(), events.size()) << "two events claim the same version";
+  for (const EventEnvelope& event : events)
+    versions.insert(event.aggregate_version());
+  EXPECT_EQ(versions.size(), events.size())
+      << "two events claim the same version";
   v1::Participant now;
   ASSERT_TRUE(Get(p.name(), &now).ok());
   EXPECT_EQ(now.etag(), absl::StrCat(1 + succeeded.load()));
-  EXPECT_EQ(Unpack<v1::ParticipantUpdated>(events.back()).facts().participant(), p.name());
+  EXPECT_EQ(Unpack<v1::ParticipantUpdated>(events.back()).facts().participant(),
+            p.name());
 }
 
-// ---- What lands in Redis, as another service or an auditor sees it ----------------
+// ---- What lands in Redis, as another service or an auditor sees it
+// ----------------
 
 // The non-empty lines of redis-cli's output.
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> lines;
-  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipWhitespace())) {
+  for (absl::string_view line :
+       absl::StrSplit(text, '\n', absl::SkipWhitespace())) {
     lines.emplace_back(absl::StripAsciiWhitespace(line));
   }
   return lines;
@@ -1275,9 +1448,15 @@ std::vector<std::string> Lines(const std::string& text) {
 std::vector<std::string> PersonalValues(const v1::Participant& p) {
   std::string nino_lower = p.national_insurance_number();
   absl::AsciiStrToLower(&nino_lower);
-  return {p.national_insurance_number(), nino_lower, p.given_name(), p.family_name(),
-          p.contact().email(), p.contact().phone(), p.contact().address_lines(0),
-          p.contact().postcode(), absl::StrReplaceAll(p.contact().postcode(), {{" ", ""}})};
+  return {p.national_insurance_number(),
+          nino_lower,
+          p.given_name(),
+          p.family_name(),
+          p.contact().email(),
+          p.contact().phone(),
+          p.contact().address_lines(0),
+          p.contact().postcode(),
+          absl::StrReplaceAll(p.contact().postcode(), {{" ", ""}})};
 }
 
 v1::Participant DistinctivePerson() {
@@ -1304,7 +1483,8 @@ TEST_F(ParticipantsIntegrationTest, EventsCarryNoIdentityOrContactData) {
   ASSERT_TRUE(Delete(p.name()).ok());
 
   absl::StatusOr<std::vector<storage::StreamEntry>> entries =
-      suite_->store().StreamRead(test_support::EventStream(contract_), "0-0", 100);
+      suite_->store().StreamRead(test_support::EventStream(contract_), "0-0",
+                                 100);
   ASSERT_TRUE(entries.ok()) << entries.status();
   ASSERT_EQ(entries->size(), 6u);
   std::vector<std::string> personal = PersonalValues(p);
@@ -1318,7 +1498,8 @@ TEST_F(ParticipantsIntegrationTest, EventsCarryNoIdentityOrContactData) {
   }
 }
 
-TEST_F(ParticipantsIntegrationTest, KeysCarryTheContractHashTagAndNoPersonalData) {
+TEST_F(ParticipantsIntegrationTest,
+       KeysCarryTheContractHashTagAndNoPersonalData) {
   absl::StatusOr<std::string> redis = test_support::TestRedisAddress();
   ASSERT_TRUE(redis.ok()) << redis.status();
   v1::Participant p = MustCreate(DistinctivePerson());
@@ -1334,11 +1515,13 @@ TEST_F(ParticipantsIntegrationTest, KeysCarryTheContractHashTagAndNoPersonalData
   // The record, consents, equality data, duplicate key, idempotency keys,
   // indexes and the stream: all of them in the contract's hash slot.
   EXPECT_GE(keys.size(), 6u) << *scan;
-  const std::string tag = absl::StrCat("employability:{c:", contract_, "}:participants:");
+  const std::string tag =
+      absl::StrCat("employability:{c:", contract_, "}:participants:");
   for (const std::string& key : keys) {
     EXPECT_TRUE(absl::StartsWith(key, tag)) << key;
     for (const std::string& value : PersonalValues(p)) {
-      EXPECT_FALSE(absl::StrContains(key, value)) << key << " holds \"" << value << "\"";
+      EXPECT_FALSE(absl::StrContains(key, value))
+          << key << " holds \"" << value << "\"";
     }
   }
 }
@@ -1346,19 +1529,24 @@ TEST_F(ParticipantsIntegrationTest, KeysCarryTheContractHashTagAndNoPersonalData
 TEST_F(ParticipantsIntegrationTest, IdempotencyKeysAreKeptAtLeastADay) {
   absl::StatusOr<std::string> redis = test_support::TestRedisAddress();
   ASSERT_TRUE(redis.ok()) << redis.status();
-  const v1::CreateParticipantRequest request = CreateRequest(contract_, ValidParticipant());
+  const v1::CreateParticipantRequest request =
+      CreateRequest(contract_, ValidParticipant());
   v1::Participant p;
   ASSERT_TRUE(Create(request, &p).ok());
   const std::string key =
       storage::KeySpace("participants", storage::ContractTenancy(contract_))
           .Idempotency(TestCaller{}.organisation, request.request_id());
-  absl::StatusOr<std::string> pttl = test_support::RedisCli(*redis, {"PTTL", key});
+  absl::StatusOr<std::string> pttl =
+      test_support::RedisCli(*redis, {"PTTL", key});
   ASSERT_TRUE(pttl.ok()) << pttl.status();
   int64_t millis = 0;
-  ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(*pttl), &millis)) << *pttl;
+  ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(*pttl), &millis))
+      << *pttl;
   EXPECT_NE(millis, -2) << key << " does not exist";
-  EXPECT_NE(millis, -1) << key << " never expires: retry keys would pile up forever";
-  EXPECT_GE(millis, absl::ToInt64Milliseconds(absl::Hours(24) - absl::Minutes(1)));
+  EXPECT_NE(millis, -1) << key
+                        << " never expires: retry keys would pile up forever";
+  EXPECT_GE(millis,
+            absl::ToInt64Milliseconds(absl::Hours(24) - absl::Minutes(1)));
 }
 
 TEST_F(ParticipantsIntegrationTest, EventStreamFollowsTheDocumentedContract) {
@@ -1382,20 +1570,25 @@ TEST_F(ParticipantsIntegrationTest, EventStreamFollowsTheDocumentedContract) {
 
   // The registry of streams lets a consumer discover this new tenancy.
   const std::string registry = storage::StreamRegistry("participants");
-  absl::StatusOr<std::string> type = test_support::RedisCli(*redis, {"TYPE", registry});
+  absl::StatusOr<std::string> type =
+      test_support::RedisCli(*redis, {"TYPE", registry});
   ASSERT_TRUE(type.ok()) << type.status();
   const std::string kind(absl::StripAsciiWhitespace(*type));
   absl::StatusOr<std::string> member =
-      kind == "set" ? test_support::RedisCli(
-                          *redis, {"SISMEMBER", registry, test_support::EventStream(contract_)})
-                    : test_support::RedisCli(
-                          *redis, {"ZSCORE", registry, test_support::EventStream(contract_)});
+      kind == "set"
+          ? test_support::RedisCli(
+                *redis,
+                {"SISMEMBER", registry, test_support::EventStream(contract_)})
+          : test_support::RedisCli(
+                *redis,
+                {"ZSCORE", registry, test_support::EventStream(contract_)});
   ASSERT_TRUE(member.ok()) << member.status();
   EXPECT_TRUE(kind == "set" || kind == "zset") << registry << " is a " << kind;
   // SISMEMBER answers 1 for a member; ZSCORE answers its score, nothing for
   // a stranger.
   const absl::string_view answer = absl::StripAsciiWhitespace(*member);
-  EXPECT_TRUE(kind == "set" ? answer == "1" : !answer.empty()) << "stream not registered";
+  EXPECT_TRUE(kind == "set" ? answer == "1" : !answer.empty())
+      << "stream not registered";
 }
 
 }  // namespace

@@ -49,7 +49,8 @@ class RedisOutageTest : public ::testing::Test {
   void SetUp() override {
     RedisProcess::Options redis_options;
     redis_options.append_only = true;
-    absl::StatusOr<std::unique_ptr<RedisProcess>> redis = RedisProcess::Launch(redis_options);
+    absl::StatusOr<std::unique_ptr<RedisProcess>> redis =
+        RedisProcess::Launch(redis_options);
     ASSERT_TRUE(redis.ok()) << redis.status();
     redis_ = *std::move(redis);
     contract_ = UniqueId("outage");
@@ -60,15 +61,16 @@ class RedisOutageTest : public ::testing::Test {
     options.redis_address = redis_->address();
     options.require_redis = require_redis;
     options.metrics = false;
-    absl::StatusOr<std::unique_ptr<SuiteUnderTest>> suite = SuiteUnderTest::Start(options);
+    absl::StatusOr<std::unique_ptr<SuiteUnderTest>> suite =
+        SuiteUnderTest::Start(options);
     ASSERT_TRUE(suite.ok()) << suite.status();
     suite_ = *std::move(suite);
     stub_ = suite_->NewStub();
   }
 
   grpc::Status Create(v1::Participant* out) {
-    return stub_->CreateParticipant(CallContext().get(),
-                                    CreateRequest(contract_, ValidParticipant()), out);
+    return stub_->CreateParticipant(
+        CallContext().get(), CreateRequest(contract_, ValidParticipant()), out);
   }
 
   grpc::Status Get(const std::string& name, v1::Participant* out) {
@@ -87,7 +89,8 @@ class RedisOutageTest : public ::testing::Test {
     const absl::Duration took = absl::Now() - start;
     EXPECT_TRUE(StatusIs(status, grpc::StatusCode::UNAVAILABLE));
     EXPECT_LT(took, kPrompt) << "the call hung for " << took;
-    EXPECT_FALSE(absl::StrContains(absl::AsciiStrToLower(status.error_message()), "redis"))
+    EXPECT_FALSE(absl::StrContains(
+        absl::AsciiStrToLower(status.error_message()), "redis"))
         << Describe(status);
   }
 
@@ -145,14 +148,16 @@ TEST_F(RedisOutageTest, StoppedRedisFailsCallsFastAndRecoversWithoutRestart) {
 
   absl::Status restarted = redis_->Start();
   ASSERT_TRUE(restarted.ok()) << restarted << redis_->Log();
-  EXPECT_TRUE(RecoversWithin(before.name(), kSettle)) << "calls still fail after Redis returned";
+  EXPECT_TRUE(RecoversWithin(before.name(), kSettle))
+      << "calls still fail after Redis returned";
   EXPECT_TRUE(WaitForHealth(suite_->channel(), kParticipantsService,
                             HealthCheckResponse::SERVING, kSettle))
       << "readiness did not come back";
   v1::Participant after;
   grpc::Status status = Get(before.name(), &after);
   ASSERT_TRUE(status.ok()) << Describe(status);
-  EXPECT_EQ(after.national_insurance_number(), before.national_insurance_number());
+  EXPECT_EQ(after.national_insurance_number(),
+            before.national_insurance_number());
   v1::Participant created;
   status = Create(&created);
   EXPECT_TRUE(status.ok()) << Describe(status);
@@ -190,7 +195,8 @@ TEST_F(RedisOutageTest, FrozenRedisIsUnavailableWithinTheCallersDeadline) {
     v1::Participant out;
     grpc::Status status = stub_->GetParticipant(
         CallContext({}, absl::Milliseconds(400)).get(), request, &out);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << Describe(status);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE)
+        << Describe(status);
   }
   ASSERT_TRUE(redis_->Resume().ok());
   EXPECT_TRUE(RecoversWithin(before.name(), kSettle));
@@ -212,16 +218,20 @@ TEST_F(RedisOutageTest, ManyConcurrentCallsDuringOutageAllFailFast) {
     threads.emplace_back([&, i] {
       const absl::Time start = absl::Now();
       v1::Participant out;
-      grpc::Status status = i % 2 == 0 ? Create(&out) : Get(before.name(), &out);
+      grpc::Status status =
+          i % 2 == 0 ? Create(&out) : Get(before.name(), &out);
       const absl::Duration took = absl::Now() - start;
-      if (status.error_code() != grpc::StatusCode::UNAVAILABLE || took >= kPrompt) {
+      if (status.error_code() != grpc::StatusCode::UNAVAILABLE ||
+          took >= kPrompt) {
         absl::MutexLock lock(&mu);
-        problems.push_back(absl::StrCat(Describe(status), " after ", absl::FormatDuration(took)));
+        problems.push_back(absl::StrCat(Describe(status), " after ",
+                                        absl::FormatDuration(took)));
       }
     });
   }
   for (std::thread& t : threads) t.join();
-  EXPECT_TRUE(problems.empty()) << problems.size() << " calls, first: " << problems.front();
+  EXPECT_TRUE(problems.empty())
+      << problems.size() << " calls, first: " << problems.front();
 
   ASSERT_TRUE(redis_->Start().ok());
   EXPECT_TRUE(RecoversWithin(before.name(), kSettle));
@@ -236,12 +246,14 @@ TEST_F(RedisOutageTest, ServiceStartedWhileRedisIsDownBecomesReadyWhenItComes) {
   EXPECT_TRUE(WaitForHealth(suite_->channel(), "", HealthCheckResponse::SERVING,
                             absl::ZeroDuration()));
   v1::Participant out;
-  ExpectPromptlyUnavailable("create before Redis", [&] { return Create(&out); });
+  ExpectPromptlyUnavailable("create before Redis",
+                            [&] { return Create(&out); });
 
   ASSERT_TRUE(redis_->Start().ok());
   EXPECT_TRUE(WaitForHealth(suite_->channel(), kParticipantsService,
                             HealthCheckResponse::SERVING, kSettle));
-  EXPECT_TRUE(test_support::PollUntil([&] { return Create(&out).ok(); }, kSettle));
+  EXPECT_TRUE(
+      test_support::PollUntil([&] { return Create(&out).ok(); }, kSettle));
 }
 
 }  // namespace

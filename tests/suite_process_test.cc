@@ -1,12 +1,11 @@
 // The real all-in-one binary, run as operators run it: flags and
 // environment, health, a call end to end, a graceful stop on SIGTERM, and
 // bad configuration refused at start with exit code 2 and the setting named.
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <memory>
 #include <string>
@@ -77,15 +76,17 @@ class SuiteProcessTest : public ::testing::Test {
 
   // Starts the suite binary with `args`; the environment is ours without
   // any EMPLOYABILITY_* setting, plus `env`.
-  std::unique_ptr<Subprocess> Run(std::vector<std::string> args,
-                                  std::vector<std::pair<std::string, std::string>> env = {}) {
+  std::unique_ptr<Subprocess> Run(
+      std::vector<std::string> args,
+      std::vector<std::pair<std::string, std::string>> env = {}) {
     Subprocess::Options options;
     options.argv = {SUITE_BINARY};
     options.argv.insert(options.argv.end(), args.begin(), args.end());
     options.unset_prefixes = {"EMPLOYABILITY_"};
     options.set = std::move(env);
     options.log_dir = logs_->path();
-    absl::StatusOr<std::unique_ptr<Subprocess>> process = Subprocess::Start(options);
+    absl::StatusOr<std::unique_ptr<Subprocess>> process =
+        Subprocess::Start(options);
     EXPECT_TRUE(process.ok()) << process.status();
     return process.ok() ? *std::move(process) : nullptr;
   }
@@ -111,9 +112,11 @@ class SuiteProcessTest : public ::testing::Test {
         },
         kStartup);
     ready = ready && process.Running() &&
-            WaitForHealth(channel, kParticipantsService, HealthCheckResponse::SERVING,
-                          kStartup);
-    EXPECT_TRUE(ready) << "stdout:\n" << process.Stdout() << "\nstderr:\n" << process.Stderr();
+            WaitForHealth(channel, kParticipantsService,
+                          HealthCheckResponse::SERVING, kStartup);
+    EXPECT_TRUE(ready) << "stdout:\n"
+                       << process.Stdout() << "\nstderr:\n"
+                       << process.Stderr();
     return ready;
   }
 
@@ -133,34 +136,39 @@ TEST_F(SuiteProcessTest, ServesAndStopsGracefullyOnSigterm) {
   ASSERT_TRUE(BecomesReady(*suite, port));
 
   auto channel = test_support::NewTestChannel(Loopback(port));
-  EXPECT_TRUE(WaitForHealth(channel, "", HealthCheckResponse::SERVING, absl::ZeroDuration()));
+  EXPECT_TRUE(WaitForHealth(channel, "", HealthCheckResponse::SERVING,
+                            absl::ZeroDuration()));
   auto stub = v1::Participants::NewStub(channel);
   const std::string contract = UniqueId("process");
   v1::Participant person = ValidParticipant();
   person.set_family_name("Quixotic-Marchbanks");
   v1::Participant created;
-  grpc::Status status =
-      stub->CreateParticipant(CallContext().get(), CreateRequest(contract, person), &created);
+  grpc::Status status = stub->CreateParticipant(
+      CallContext().get(), CreateRequest(contract, person), &created);
   ASSERT_TRUE(status.ok()) << Describe(status);
   // Failures too, with personal data in the request: none of it may reach
   // the logs.
   v1::Participant refused;
   person.mutable_contact()->set_email("quixotic at example");
-  EXPECT_FALSE(
-      stub->CreateParticipant(CallContext().get(), CreateRequest(contract, person), &refused)
-          .ok());
+  EXPECT_FALSE(stub->CreateParticipant(CallContext().get(),
+                                       CreateRequest(contract, person),
+                                       &refused)
+                   .ok());
   person.mutable_contact()->set_email("q@example.org");
-  EXPECT_FALSE(
-      stub->CreateParticipant(CallContext().get(), CreateRequest(contract, person), &refused)
-          .ok());  // a duplicate
+  EXPECT_FALSE(stub->CreateParticipant(CallContext().get(),
+                                       CreateRequest(contract, person),
+                                       &refused)
+                   .ok());  // a duplicate
   v1::GetParticipantRequest get;
   get.set_name(created.name());
   v1::Participant got;
   status = stub->GetParticipant(CallContext().get(), get, &got);
   ASSERT_TRUE(status.ok()) << Describe(status);
   EXPECT_EQ(got.name(), created.name());
-  EXPECT_TRUE(absl::StrContains(suite->Stdout(), absl::StrCat("port ", port))) << suite->Stdout();
-  absl::StatusOr<std::string> scraped = metrics::HttpGet(Loopback(metrics_port), "/metrics");
+  EXPECT_TRUE(absl::StrContains(suite->Stdout(), absl::StrCat("port ", port)))
+      << suite->Stdout();
+  absl::StatusOr<std::string> scraped =
+      metrics::HttpGet(Loopback(metrics_port), "/metrics");
   ASSERT_TRUE(scraped.ok()) << scraped.status();
   EXPECT_TRUE(absl::StrContains(*scraped, "employability_rpc_requests_total{"));
 
@@ -172,11 +180,12 @@ TEST_F(SuiteProcessTest, ServesAndStopsGracefullyOnSigterm) {
   EXPECT_LT(absl::Now() - signalled, kPromptExit);
   const std::string logs = suite->Stdout() + suite->Stderr();
   for (const std::string& personal :
-       {person.national_insurance_number(), person.family_name(), person.given_name(),
-        std::string("quixotic at example"), person.contact().phone()}) {
-    EXPECT_FALSE(absl::StrContains(logs, personal)) << "logs hold \"" << personal << "\"";
+       {person.national_insurance_number(), person.family_name(),
+        person.given_name(), std::string("quixotic at example"),
+        person.contact().phone()}) {
+    EXPECT_FALSE(absl::StrContains(logs, personal))
+        << "logs hold \"" << personal << "\"";
   }
-
 }
 
 TEST_F(SuiteProcessTest, SigtermLetsACallInFlightFinish) {
@@ -188,24 +197,26 @@ TEST_F(SuiteProcessTest, SigtermLetsACallInFlightFinish) {
   std::unique_ptr<Subprocess> suite =
       Run({absl::StrCat("--listen=", Loopback(port)),
            absl::StrCat("--metrics_listen=", Loopback(metrics_port)),
-           absl::StrCat("--redis=", (*redis)->address()), "--redis_timeout_ms=4000",
-           "--drain_s=8"});
+           absl::StrCat("--redis=", (*redis)->address()),
+           "--redis_timeout_ms=4000", "--drain_s=8"});
   ASSERT_NE(suite, nullptr);
   ASSERT_TRUE(BecomesReady(*suite, port));
   auto channel = test_support::NewTestChannel(Loopback(port));
   auto stub = v1::Participants::NewStub(channel);
   const std::string contract = UniqueId("drain");
   v1::Participant warm;  // connects the client and the store's connections
-  ASSERT_TRUE(stub->CreateParticipant(CallContext().get(),
-                                      CreateRequest(contract, ValidParticipant()), &warm)
+  ASSERT_TRUE(stub->CreateParticipant(
+                      CallContext().get(),
+                      CreateRequest(contract, ValidParticipant()), &warm)
                   .ok());
 
   ASSERT_TRUE((*redis)->Pause().ok());
   grpc::Status in_flight;
   std::thread caller([&] {
     v1::Participant out;
-    in_flight = stub->CreateParticipant(CallContext({}, absl::Seconds(10)).get(),
-                                        CreateRequest(contract, ValidParticipant()), &out);
+    in_flight = stub->CreateParticipant(
+        CallContext({}, absl::Seconds(10)).get(),
+        CreateRequest(contract, ValidParticipant()), &out);
   });
   // Nothing to poll for "the call reached the server": give it a moment.
   absl::SleepFor(absl::Milliseconds(500));
@@ -223,7 +234,8 @@ TEST_F(SuiteProcessTest, SigtermLetsACallInFlightFinish) {
 TEST_F(SuiteProcessTest, ListensOnAPortOfItsChoosingAndSaysWhich) {
   // Port 0 for both: the kernel picks, the suite prints what it got.
   std::unique_ptr<Subprocess> suite =
-      Run({"--listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0", "--store=memory"});
+      Run({"--listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
+           "--store=memory"});
   ASSERT_NE(suite, nullptr);
   std::string out;
   ASSERT_TRUE(test_support::PollUntil(
@@ -249,11 +261,14 @@ TEST_F(SuiteProcessTest, HelpListsTheFlagsAndTheEnvironment) {
   ASSERT_TRUE(code.ok()) << code.status();
   // absl's --help exits 1; what matters is that it is not a crash or a
   // configuration error.
-  EXPECT_TRUE(*code == 0 || *code == 1) << "exit code " << *code << "\n" << help->Stderr();
+  EXPECT_TRUE(*code == 0 || *code == 1) << "exit code " << *code << "\n"
+                                        << help->Stderr();
   const std::string text = help->Stdout() + help->Stderr();
-  for (const char* expected : {"--listen", "--metrics_listen", "--redis", "--workers",
-                               "--store", "EMPLOYABILITY_"}) {
-    EXPECT_TRUE(absl::StrContains(text, expected)) << expected << " missing from:\n" << text;
+  for (const char* expected : {"--listen", "--metrics_listen", "--redis",
+                               "--workers", "--store", "EMPLOYABILITY_"}) {
+    EXPECT_TRUE(absl::StrContains(text, expected))
+        << expected << " missing from:\n"
+        << text;
   }
 }
 
@@ -264,10 +279,11 @@ TEST_F(SuiteProcessTest, EnvironmentSetsWhatTheCommandLineDoesNot) {
   // No --listen: the environment names the port. The command line still
   // wins where both are given (EMPLOYABILITY_WORKERS=-1 would be refused).
   std::unique_ptr<Subprocess> suite =
-      Run({"--workers=2"}, {{"EMPLOYABILITY_LISTEN", Loopback(port)},
-                            {"EMPLOYABILITY_METRICS_LISTEN", Loopback(metrics_port)},
-                            {"EMPLOYABILITY_REDIS", *redis},
-                            {"EMPLOYABILITY_WORKERS", "-1"}});
+      Run({"--workers=2"},
+          {{"EMPLOYABILITY_LISTEN", Loopback(port)},
+           {"EMPLOYABILITY_METRICS_LISTEN", Loopback(metrics_port)},
+           {"EMPLOYABILITY_REDIS", *redis},
+           {"EMPLOYABILITY_WORKERS", "-1"}});
   ASSERT_NE(suite, nullptr);
   ASSERT_TRUE(BecomesReady(*suite, port));
   ASSERT_TRUE(suite->Signal(SIGTERM).ok());
@@ -276,7 +292,8 @@ TEST_F(SuiteProcessTest, EnvironmentSetsWhatTheCommandLineDoesNot) {
   EXPECT_EQ(*code, 0) << suite->Stderr();
 }
 
-// ---- Bad configuration: exit code 2, the setting named -----------------------
+// ---- Bad configuration: exit code 2, the setting named
+// -----------------------
 
 struct BadConfig {
   std::string label;
@@ -294,9 +311,10 @@ TEST_P(BadConfigTest, ExitsWithCodeTwoNamingTheSetting) {
   // Every case but the broken one is valid, so that the broken one is what
   // stops the start. The in-memory store needs no Redis.
   auto [port, metrics_port] = Ports();
-  std::vector<std::string> args = {absl::StrCat("--listen=", Loopback(port)),
-                                   absl::StrCat("--metrics_listen=", Loopback(metrics_port)),
-                                   "--store=memory"};
+  std::vector<std::string> args = {
+      absl::StrCat("--listen=", Loopback(port)),
+      absl::StrCat("--metrics_listen=", Loopback(metrics_port)),
+      "--store=memory"};
   args.insert(args.end(), GetParam().args.begin(), GetParam().args.end());
   std::unique_ptr<Subprocess> suite = Run(args, GetParam().env);
   ASSERT_NE(suite, nullptr);
@@ -304,7 +322,8 @@ TEST_P(BadConfigTest, ExitsWithCodeTwoNamingTheSetting) {
   ASSERT_TRUE(code.ok()) << code.status();
   EXPECT_EQ(*code, 2) << suite->Stderr();
   EXPECT_TRUE(absl::StrContains(suite->Stderr(), GetParam().named))
-      << "stderr does not name " << GetParam().named << ":\n" << suite->Stderr();
+      << "stderr does not name " << GetParam().named << ":\n"
+      << suite->Stderr();
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -312,17 +331,30 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::ValuesIn(std::vector<BadConfig>{
         {"NegativeWorkers", {"--workers=-1"}, {}, "--workers"},
         {"TooManyWorkers", {"--workers=100000"}, {}, "--workers"},
-        {"RedisNotHostPort", {"--store=redis", "--redis=nonsense"}, {}, "--redis"},
-        {"RedisPortOutOfRange", {"--store=redis", "--redis=127.0.0.1:70000"}, {}, "--redis"},
+        {"RedisNotHostPort",
+         {"--store=redis", "--redis=nonsense"},
+         {},
+         "--redis"},
+        {"RedisPortOutOfRange",
+         {"--store=redis", "--redis=127.0.0.1:70000"},
+         {},
+         "--redis"},
         {"UnknownStore", {"--store=other"}, {}, "--store"},
         {"ListenNotHostPort", {"--listen=nonsense"}, {}, "--listen"},
         {"ZeroRedisPool", {"--redis_pool=0"}, {}, "--redis_pool"},
         {"NegativeDrain", {"--drain_s=-1"}, {}, "--drain_s"},
-        {"EnvironmentNotANumber", {}, {{"EMPLOYABILITY_WORKERS", "many"}},
+        {"EnvironmentNotANumber",
+         {},
+         {{"EMPLOYABILITY_WORKERS", "many"}},
          "EMPLOYABILITY_WORKERS"},
-        {"EnvironmentOutOfRange", {}, {{"EMPLOYABILITY_WORKERS", "-1"}}, "--workers"},
+        {"EnvironmentOutOfRange",
+         {},
+         {{"EMPLOYABILITY_WORKERS", "-1"}},
+         "--workers"},
     }),
-    [](const ::testing::TestParamInfo<BadConfig>& info) { return info.param.label; });
+    [](const ::testing::TestParamInfo<BadConfig>& info) {
+      return info.param.label;
+    });
 
 // A port some other process listens on: starting there must fail with the
 // setting named, not half start.
@@ -336,23 +368,27 @@ class PortInUseTest : public SuiteProcessTest {
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t length = sizeof(address);
-    ASSERT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    ASSERT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
+              0);
     ASSERT_EQ(listen(fd_, 1), 0);
-    ASSERT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length), 0);
+    ASSERT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length),
+              0);
     taken_ = ntohs(address.sin_port);
   }
   void TearDown() override {
     if (fd_ >= 0) close(fd_);
   }
 
-  void ExpectRefused(const std::vector<std::string>& args, const std::string& named) {
+  void ExpectRefused(const std::vector<std::string>& args,
+                     const std::string& named) {
     std::unique_ptr<Subprocess> suite = Run(args);
     ASSERT_NE(suite, nullptr);
     absl::StatusOr<int> code = suite->Wait(kExit);
     ASSERT_TRUE(code.ok()) << code.status();
     EXPECT_EQ(*code, 2) << suite->Stderr();
     EXPECT_TRUE(absl::StrContains(suite->Stderr(), named))
-        << "stderr does not name " << named << ":\n" << suite->Stderr();
+        << "stderr does not name " << named << ":\n"
+        << suite->Stderr();
   }
 
   int fd_ = -1;
@@ -362,15 +398,17 @@ class PortInUseTest : public SuiteProcessTest {
 TEST_F(PortInUseTest, GrpcPortInUseNamesListen) {
   auto [port, metrics_port] = Ports();
   ExpectRefused({absl::StrCat("--listen=", Loopback(taken_)),
-                 absl::StrCat("--metrics_listen=", Loopback(metrics_port)), "--store=memory"},
+                 absl::StrCat("--metrics_listen=", Loopback(metrics_port)),
+                 "--store=memory"},
                 "--listen");
 }
 
 TEST_F(PortInUseTest, MetricsPortInUseNamesMetricsListen) {
   auto [port, metrics_port] = Ports();
-  ExpectRefused({absl::StrCat("--listen=", Loopback(port)),
-                 absl::StrCat("--metrics_listen=", Loopback(taken_)), "--store=memory"},
-                "--metrics_listen");
+  ExpectRefused(
+      {absl::StrCat("--listen=", Loopback(port)),
+       absl::StrCat("--metrics_listen=", Loopback(taken_)), "--store=memory"},
+      "--metrics_listen");
 }
 
 }  // namespace

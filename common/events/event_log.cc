@@ -26,7 +26,8 @@ EventEnvelope EventLog::Envelope(const EventContext& context,
 void EventLog::Append(storage::Batch& batch, const EventContext& context,
                       const google::protobuf::Message& payload) {
   storage::KeySpace keys(service_, context.tenancy);
-  batch.StreamAppend(keys.Events(), Envelope(context, payload).SerializeAsString());
+  batch.StreamAppend(keys.Events(),
+                     Envelope(context, payload).SerializeAsString());
 }
 
 absl::Status EventLog::RegisterStream(storage::Store& store,

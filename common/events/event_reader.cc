@@ -25,16 +25,15 @@ absl::StatusOr<int> EventReader::PollStream(const std::string& stream,
     RETURN_IF_ERROR(store_.StreamGroupCreate(stream, options_.group));
     groups_created_.insert(stream);
   }
-  ASSIGN_OR_RETURN(std::vector<storage::StreamEntry> stale,
-                   store_.StreamClaimIdle(stream, options_.group,
-                                          options_.consumer,
-                                          options_.redeliver_after,
-                                          options_.batch_size));
+  ASSIGN_OR_RETURN(
+      std::vector<storage::StreamEntry> stale,
+      store_.StreamClaimIdle(stream, options_.group, options_.consumer,
+                             options_.redeliver_after, options_.batch_size));
   ASSIGN_OR_RETURN(int redelivered, Handle(stream, stale, handler));
-  ASSIGN_OR_RETURN(std::vector<storage::StreamEntry> fresh,
-                   store_.StreamReadGroup(stream, options_.group,
-                                          options_.consumer,
-                                          options_.batch_size));
+  ASSIGN_OR_RETURN(
+      std::vector<storage::StreamEntry> fresh,
+      store_.StreamReadGroup(stream, options_.group, options_.consumer,
+                             options_.batch_size));
   ASSIGN_OR_RETURN(int delivered, Handle(stream, fresh, handler));
   return redelivered + delivered;
 }

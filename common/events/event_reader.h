@@ -27,8 +27,8 @@ struct EventReaderOptions {
 
 class EventReader {
  public:
-  using Handler =
-      std::function<absl::Status(const employability::events::v1::EventEnvelope&)>;
+  using Handler = std::function<absl::Status(
+      const employability::events::v1::EventEnvelope&)>;
 
   EventReader(storage::Store& store, EventReaderOptions options)
       : store_(store), options_(std::move(options)) {}

@@ -26,7 +26,8 @@ class EventsTest : public testing::TestWithParam<std::string> {
       const char* address = std::getenv("EMPLOYABILITY_TEST_REDIS");
       ASSERT_NE(address, nullptr)
           << "EMPLOYABILITY_TEST_REDIS is not set: run the tests with ./test";
-      auto options = storage::ParseRedisAddress("EMPLOYABILITY_TEST_REDIS", address);
+      auto options =
+          storage::ParseRedisAddress("EMPLOYABILITY_TEST_REDIS", address);
       ASSERT_TRUE(options.ok());
       store_ = storage::RedisStore::Create(*options);
     }
@@ -54,8 +55,8 @@ class EventsTest : public testing::TestWithParam<std::string> {
   }
 
   EventReader Reader(const std::string& consumer) {
-    return EventReader(*store_, {service_, "quality", consumer, 100,
-                                 absl::Milliseconds(100)});
+    return EventReader(
+        *store_, {service_, "quality", consumer, 100, absl::Milliseconds(100)});
   }
 
   FakeClock clock_;
@@ -103,9 +104,11 @@ TEST_P(EventsTest, ReaderDeliversEveryTenancyOnceAndAcknowledges) {
   });
   ASSERT_TRUE(handled.ok()) << handled.status();
   EXPECT_EQ(*handled, 3);
-  EXPECT_EQ(seen, (std::map<std::string, int>{{"a1", 1}, {"a2", 1}, {"b1", 1}}));
+  EXPECT_EQ(seen,
+            (std::map<std::string, int>{{"a1", 1}, {"a2", 1}, {"b1", 1}}));
   PassRedeliveryDelay();
-  EXPECT_EQ(*reader.Poll([](const EventEnvelope&) { return absl::OkStatus(); }), 0);
+  EXPECT_EQ(*reader.Poll([](const EventEnvelope&) { return absl::OkStatus(); }),
+            0);
 }
 
 TEST_P(EventsTest, UnacknowledgedEventsAreRedelivered) {
@@ -120,17 +123,21 @@ TEST_P(EventsTest, UnacknowledgedEventsAreRedelivered) {
   EventReader second = Reader("worker-2");
   PassRedeliveryDelay();
   int redelivered = 0;
-  ASSERT_TRUE(second.Poll([&](const EventEnvelope& e) {
-    EXPECT_EQ(e.aggregate(), "a1");
-    ++redelivered;
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(second
+                  .Poll([&](const EventEnvelope& e) {
+                    EXPECT_EQ(e.aggregate(), "a1");
+                    ++redelivered;
+                    return absl::OkStatus();
+                  })
+                  .ok());
   EXPECT_EQ(redelivered, 1);
   PassRedeliveryDelay();
-  EXPECT_EQ(*first.Poll([](const EventEnvelope&) { return absl::OkStatus(); }), 0);
+  EXPECT_EQ(*first.Poll([](const EventEnvelope&) { return absl::OkStatus(); }),
+            0);
 }
 
-INSTANTIATE_TEST_SUITE_P(BothStores, EventsTest, testing::Values("Memory", "Redis"),
+INSTANTIATE_TEST_SUITE_P(BothStores, EventsTest,
+                         testing::Values("Memory", "Redis"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

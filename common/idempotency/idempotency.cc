@@ -27,7 +27,8 @@ std::string DeterministicBytes(const google::protobuf::Message& message) {
 
 absl::Status CheckRequestId(absl::string_view field, absl::string_view id) {
   if (id.empty()) return RequiredField(field);
-  if (id.size() > 64) return InvalidField(field, "must be at most 64 characters");
+  if (id.size() > 64)
+    return InvalidField(field, "must be at most 64 characters");
   for (char c : id) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
               (c >= '0' && c <= '9') || c == '-' || c == '_';
@@ -69,8 +70,9 @@ absl::Status Replay(const storage::Record& found,
                         "was already used for a different request; use a new "
                         "request_id for a new request");
   }
-  if (!response->ParseFromArray(value.data() + kFingerprintSize,
-                                static_cast<int>(value.size() - kFingerprintSize))) {
+  if (!response->ParseFromArray(
+          value.data() + kFingerprintSize,
+          static_cast<int>(value.size() - kFingerprintSize))) {
     return absl::InternalError("stored response is unreadable");
   }
   return absl::OkStatus();

@@ -41,7 +41,8 @@ TEST(Idempotency, GuardThenReplay) {
   EXPECT_FALSE(store.Get("{t}:record2")->has_value());  // nothing else written
 
   EventEnvelope replayed;
-  ASSERT_TRUE(Replay(*result->found, fingerprint, "request_id", &replayed).ok());
+  ASSERT_TRUE(
+      Replay(*result->found, fingerprint, "request_id", &replayed).ok());
   EXPECT_EQ(replayed.event_id(), "response");
   absl::Status other = Replay(*result->found, Fingerprint(Message("changed")),
                               "request_id", &replayed);
@@ -60,8 +61,11 @@ TEST(Idempotency, KeptAtLeastADay) {
 }
 
 TEST(Idempotency, RequestIds) {
-  EXPECT_TRUE(CheckRequestId("request_id", "3f1c2b9e-8a4d-4f7e-9c1a-0b2d3e4f5a6b").ok());
-  EXPECT_EQ(std::string(CheckRequestId("request_id", "").message()), "request_id is required");
+  EXPECT_TRUE(
+      CheckRequestId("request_id", "3f1c2b9e-8a4d-4f7e-9c1a-0b2d3e4f5a6b")
+          .ok());
+  EXPECT_EQ(std::string(CheckRequestId("request_id", "").message()),
+            "request_id is required");
   EXPECT_FALSE(CheckRequestId("request_id", "a b").ok());
   EXPECT_FALSE(CheckRequestId("request_id", std::string(65, 'a')).ok());
 }

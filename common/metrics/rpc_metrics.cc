@@ -1,7 +1,5 @@
 #include "common/metrics/rpc_metrics.h"
 
-#include "common/status/grpc_status.h"
-
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -12,12 +10,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/status/grpc_status.h"
 
 namespace employability::metrics {
 namespace {
 
 using grpc::experimental::InterceptionHookPoints;
-
 
 // Out-of-range codes (a buggy handler) are counted as UNKNOWN, as gRPC
 // itself would report them, rather than indexing past the array.
@@ -72,10 +70,11 @@ class RpcMetrics::MethodSeries {
     prometheus::Counter* counter =
         requests_[index].load(std::memory_order_acquire);
     if (counter == nullptr) {
-      counter =
-          &requests_family_.Add({{"service", service_},
-                                 {"method", method_},
-                                 {"code", std::string(employability::StatusCodeName(static_cast<grpc::StatusCode>(index)))}});
+      counter = &requests_family_.Add(
+          {{"service", service_},
+           {"method", method_},
+           {"code", std::string(employability::StatusCodeName(
+                        static_cast<grpc::StatusCode>(index)))}});
       requests_[index].store(counter, std::memory_order_release);
     }
     return *counter;
@@ -144,7 +143,6 @@ class RpcInterceptorFactory
 };
 
 }  // namespace
-
 
 const prometheus::Histogram::BucketBoundaries& RpcDurationBuckets() {
   static const auto* const kBuckets =

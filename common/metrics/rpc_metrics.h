@@ -46,8 +46,6 @@ inline constexpr char kDurationSeconds[] = "employability_rpc_duration_seconds";
 // The label value for any service or method that was not registered.
 inline constexpr char kUnknown[] = "unknown";
 
-
-
 // Latency histogram buckets, 100 µs to 10 s: fixed, so that every service's
 // histograms can be aggregated together.
 const prometheus::Histogram::BucketBoundaries& RpcDurationBuckets();

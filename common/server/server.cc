@@ -11,12 +11,16 @@
 namespace employability::server {
 namespace {
 
-int Millis(absl::Duration d) { return static_cast<int>(absl::ToInt64Milliseconds(d)); }
+int Millis(absl::Duration d) {
+  return static_cast<int>(absl::ToInt64Milliseconds(d));
+}
 
-void ConfigureBuilder(const ServerOptions& options, grpc::ServerBuilder& builder) {
+void ConfigureBuilder(const ServerOptions& options,
+                      grpc::ServerBuilder& builder) {
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, Millis(options.keepalive_time));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             Millis(options.keepalive_time));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
                              Millis(options.keepalive_timeout));
   // Clients may ping to keep idle connections open, but not flood us.
@@ -58,11 +62,13 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
     if (descriptor != nullptr) host->rpc_metrics_->AddService(descriptor);
   }
   // Probes call these all day: they get series of their own, not "unknown".
-  for (const char* path : {"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch",
-                           "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"}) {
+  for (const char* path :
+       {"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch",
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"}) {
     host->rpc_metrics_->AddMethod(path);
   }
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   interceptors.push_back(host->rpc_metrics_->NewInterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
@@ -73,7 +79,8 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
         absl::StrCat("--listen: cannot listen on ", options.address));
   }
   host->UpdateReadiness();
-  host->readiness_thread_ = std::thread([h = host.get()] { h->WatchReadiness(); });
+  host->readiness_thread_ =
+      std::thread([h = host.get()] { h->WatchReadiness(); });
   return host;
 }
 

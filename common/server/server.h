@@ -21,7 +21,7 @@
 namespace employability::server {
 
 struct ServerOptions {
-  std::string address = "127.0.0.1:50051";  // port 0 picks a free port
+  std::string address = "127.0.0.1:50051";         // port 0 picks a free port
   std::string metrics_address = "127.0.0.1:9464";  // empty: no /metrics
   int max_message_bytes = 4 << 20;
   absl::Duration keepalive_time = absl::Seconds(30);

@@ -3,8 +3,8 @@
 #include <iostream>
 
 #include "absl/flags/flag.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/config/config.h"
 #include "common/logging/log.h"
 #include "common/storage/memory_store.h"
@@ -35,17 +35,20 @@ namespace {
 
 absl::Status CheckRange(absl::string_view flag, int value, int min, int max) {
   if (value < min || value > max) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--", flag, " must be between ", min, " and ", max, " (got ", value, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, " must be between ", min, " and ", max,
+                     " (got ", value, ")"));
   }
   return absl::OkStatus();
 }
 
 absl::Status CheckFlags() {
   for (auto [flag, value, min, max] :
-       {std::tuple<const char*, int, int, int>{"redis_pool", absl::GetFlag(FLAGS_redis_pool), 1, 64},
+       {std::tuple<const char*, int, int, int>{
+            "redis_pool", absl::GetFlag(FLAGS_redis_pool), 1, 64},
         {"redis_timeout_ms", absl::GetFlag(FLAGS_redis_timeout_ms), 10, 60000},
-        {"redis_connect_timeout_ms", absl::GetFlag(FLAGS_redis_connect_timeout_ms), 10, 60000},
+        {"redis_connect_timeout_ms",
+         absl::GetFlag(FLAGS_redis_connect_timeout_ms), 10, 60000},
         {"workers", absl::GetFlag(FLAGS_workers), 0, 1024},
         {"max_queued", absl::GetFlag(FLAGS_max_queued), 1, 10000000},
         {"drain_s", absl::GetFlag(FLAGS_drain_s), 0, 3600}}) {
@@ -54,8 +57,8 @@ absl::Status CheckFlags() {
   }
   std::string store = absl::GetFlag(FLAGS_store);
   if (store != "redis" && store != "memory") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--store must be 'redis' or 'memory' (got '", store, "')"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--store must be 'redis' or 'memory' (got '", store, "')"));
   }
   return config::CheckHostPort("--listen", absl::GetFlag(FLAGS_listen),
                                /*allow_zero_port=*/true);
@@ -71,7 +74,8 @@ std::unique_ptr<storage::Store> NewStore(const Clock& clock) {
   config::ExitOnBadConfig(options.status());
   options->password = absl::GetFlag(FLAGS_redis_password);
   options->pool_size = absl::GetFlag(FLAGS_redis_pool);
-  options->command_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_redis_timeout_ms));
+  options->command_timeout =
+      absl::Milliseconds(absl::GetFlag(FLAGS_redis_timeout_ms));
   options->connect_timeout =
       absl::Milliseconds(absl::GetFlag(FLAGS_redis_connect_timeout_ms));
   return storage::RedisStore::Create(*options);
@@ -116,7 +120,8 @@ int ServiceMain(int argc, char** argv, absl::string_view description,
   std::vector<HostedService> services;
   // Declared before the modules and the server, so destroyed after the
   // server has drained the calls that use it.
-  WorkerPool workers(absl::GetFlag(FLAGS_workers), absl::GetFlag(FLAGS_max_queued));
+  WorkerPool workers(absl::GetFlag(FLAGS_workers),
+                     absl::GetFlag(FLAGS_max_queued));
   ServiceDeps deps{*store, clock, ids, workers, *registry, key_hasher};
   for (const ModuleFactory& factory : factories) {
     modules.push_back(factory(deps));
@@ -124,12 +129,13 @@ int ServiceMain(int argc, char** argv, absl::string_view description,
       services.push_back(std::move(hosted));
     }
   }
-  absl::StatusOr<std::unique_ptr<ServerHost>> host =
-      ServerHost::Start(ServerOptionsFromFlags(), std::move(services), registry);
+  absl::StatusOr<std::unique_ptr<ServerHost>> host = ServerHost::Start(
+      ServerOptionsFromFlags(), std::move(services), registry);
   config::ExitOnBadConfig(host.status());
   std::cout << "serving gRPC on port " << (*host)->port();
   if ((*host)->metrics_port() != 0) {
-    std::cout << ", metrics on port " << (*host)->metrics_port() << " at /metrics";
+    std::cout << ", metrics on port " << (*host)->metrics_port()
+              << " at /metrics";
   }
   std::cout << std::endl;
   int signal = WaitForShutdownSignal();

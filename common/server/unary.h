@@ -1,6 +1,6 @@
 // ServeUnary: the one shape of every unary handler. The adapter's method
-// returns ServeUnary(context, workers, [=] { ...domain call...; return status; })
-// and the status is mapped to gRPC once, here.
+// returns ServeUnary(context, workers, [=] { ...domain call...; return status;
+// }) and the status is mapped to gRPC once, here.
 #ifndef EMPLOYABILITY_COMMON_SERVER_UNARY_H_
 #define EMPLOYABILITY_COMMON_SERVER_UNARY_H_
 
@@ -35,18 +35,19 @@ template <typename Work>
 grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* context,
                                      WorkerPool& workers, Work work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  bool queued = workers.Submit([reactor, context, work = std::move(work)]() mutable {
-    // A call whose caller has given up is not worth a round trip.
-    if (context->IsCancelled()) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED,
-                                   "call cancelled before it was served"));
-      return;
-    }
-    // Waits below (store round trips) end in time to answer by the
-    // caller's deadline.
-    CallDeadline deadline(CallDeadlineOf(*context));
-    reactor->Finish(ToGrpcStatus(work()));
-  });
+  bool queued =
+      workers.Submit([reactor, context, work = std::move(work)]() mutable {
+        // A call whose caller has given up is not worth a round trip.
+        if (context->IsCancelled()) {
+          reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED,
+                                       "call cancelled before it was served"));
+          return;
+        }
+        // Waits below (store round trips) end in time to answer by the
+        // caller's deadline.
+        CallDeadline deadline(CallDeadlineOf(*context));
+        reactor->Finish(ToGrpcStatus(work()));
+      });
   if (!queued) {
     reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                  "server busy; retry with backoff"));
@@ -65,18 +66,19 @@ template <typename Response, typename Call>
 grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
                                 WorkerPool& workers, Response* response,
                                 Call call) {
-  return ServeUnary(context, workers, [context, response, call]() -> absl::Status {
-    absl::StatusOr<auth::Caller> caller = auth::CallerFrom(*context);
-    if (!caller.ok()) return caller.status();
-    auto result = call(*caller);
-    if constexpr (std::is_same_v<decltype(result), absl::Status>) {
-      return result;
-    } else {
-      if (!result.ok()) return result.status();
-      *response = *std::move(result);
-      return absl::OkStatus();
-    }
-  });
+  return ServeUnary(
+      context, workers, [context, response, call]() -> absl::Status {
+        absl::StatusOr<auth::Caller> caller = auth::CallerFrom(*context);
+        if (!caller.ok()) return caller.status();
+        auto result = call(*caller);
+        if constexpr (std::is_same_v<decltype(result), absl::Status>) {
+          return result;
+        } else {
+          if (!result.ok()) return result.status();
+          *response = *std::move(result);
+          return absl::OkStatus();
+        }
+      });
 }
 
 }  // namespace employability::server

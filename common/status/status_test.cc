@@ -63,7 +63,8 @@ TEST(Validation, MessagesNameTheField) {
 
 TEST(Validation, CheckText) {
   EXPECT_TRUE(CheckText("f", "", 5, false).ok());
-  EXPECT_EQ(std::string(CheckText("f", "", 5, true).message()), "f is required");
+  EXPECT_EQ(std::string(CheckText("f", "", 5, true).message()),
+            "f is required");
   EXPECT_TRUE(CheckText("f", "Zoë", 3, true).ok());  // 3 code points, 4 bytes
   EXPECT_FALSE(CheckText("f", "Zoë!", 3, true).ok());
   EXPECT_FALSE(CheckText("f", "a\tb", 10, true).ok());
@@ -72,8 +73,11 @@ TEST(Validation, CheckText) {
 
 TEST(Validation, CheckResourceId) {
   EXPECT_TRUE(CheckResourceId("id", "north-west-1").ok());
-  for (const char* bad : {"", "-lead", "Upper", "with space", "a/b", "a:b", "a{b}"}) {
-    EXPECT_EQ(CheckResourceId("id", bad).code(), absl::StatusCode::kInvalidArgument) << bad;
+  for (const char* bad :
+       {"", "-lead", "Upper", "with space", "a/b", "a:b", "a{b}"}) {
+    EXPECT_EQ(CheckResourceId("id", bad).code(),
+              absl::StatusCode::kInvalidArgument)
+        << bad;
   }
   EXPECT_FALSE(CheckResourceId("id", std::string(64, 'a')).ok());
 }

@@ -25,8 +25,11 @@ bool CountPrintable(absl::string_view s, int* count) {
   *count = 0;
   for (size_t i = 0; i < s.size();) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    int len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3
-              : (c >> 3) == 0x1E ? 4 : 0;
+    int len = c < 0x80           ? 1
+              : (c >> 5) == 0x6  ? 2
+              : (c >> 4) == 0xE  ? 3
+              : (c >> 3) == 0x1E ? 4
+                                 : 0;
     if (len == 0 || i + len > s.size()) return false;
     for (int k = 1; k < len; ++k) {
       if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
@@ -50,24 +53,25 @@ absl::Status CheckText(absl::string_view field, absl::string_view value,
     return InvalidField(field, "must be printable UTF-8 text");
   }
   if (count > max_length) {
-    return InvalidField(field,
-                        absl::StrCat("must be at most ", max_length,
-                                     " characters (got ", count, ")"));
+    return InvalidField(field, absl::StrCat("must be at most ", max_length,
+                                            " characters (got ", count, ")"));
   }
   return absl::OkStatus();
 }
 
 absl::Status CheckResourceId(absl::string_view field, absl::string_view id) {
   if (id.empty()) return RequiredField(field);
-  if (id.size() > 63) return InvalidField(field, "must be at most 63 characters");
+  if (id.size() > 63)
+    return InvalidField(field, "must be at most 63 characters");
   for (size_t i = 0; i < id.size(); ++i) {
     char c = id[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              (c == '-' && i > 0);
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && i > 0);
     if (!ok) {
       return InvalidField(
-          field, "must be lower-case letters, digits and '-', not starting "
-                 "with '-'");
+          field,
+          "must be lower-case letters, digits and '-', not starting "
+          "with '-'");
     }
   }
   return absl::OkStatus();

@@ -20,7 +20,8 @@
 //   employability:{c:north-west-1}:participants:index:all          index
 //   employability:{c:north-west-1}:participants:idem:<org>:<req>   idempotency
 //   employability:{c:north-west-1}:participants:events             stream
-//   employability:participants:streams   the index (sorted set) of that service's streams
+//   employability:participants:streams   the index (sorted set) of that
+//   service's streams
 //                                        (its own slot; written once per
 //                                        tenancy, outside the atomic batch)
 #ifndef EMPLOYABILITY_COMMON_STORAGE_KEYS_H_

@@ -32,7 +32,8 @@ Batch& Batch::ExpectAbsent(std::string key) {
   return *this;
 }
 Batch& Batch::ExpectVersion(std::string key, int64_t version) {
-  steps_.push_back(MakeStep(Op::kExpectVersion, std::move(key), "", "", version));
+  steps_.push_back(
+      MakeStep(Op::kExpectVersion, std::move(key), "", "", version));
   return *this;
 }
 Batch& Batch::Put(std::string key, std::string value) {
@@ -41,8 +42,8 @@ Batch& Batch::Put(std::string key, std::string value) {
 }
 Batch& Batch::PutWithExpiry(std::string key, std::string value,
                             absl::Duration ttl) {
-  steps_.push_back(
-      MakeStep(Op::kPutWithExpiry, std::move(key), "", std::move(value), 0, ttl));
+  steps_.push_back(MakeStep(Op::kPutWithExpiry, std::move(key), "",
+                            std::move(value), 0, ttl));
   return *this;
 }
 Batch& Batch::Delete(std::string key) {
@@ -59,11 +60,13 @@ Batch& Batch::IndexAdd(std::string index, std::string member, int64_t score) {
   return *this;
 }
 Batch& Batch::IndexRemove(std::string index, std::string member) {
-  steps_.push_back(MakeStep(Op::kIndexRemove, std::move(index), std::move(member)));
+  steps_.push_back(
+      MakeStep(Op::kIndexRemove, std::move(index), std::move(member)));
   return *this;
 }
 Batch& Batch::StreamAppend(std::string stream, std::string payload) {
-  steps_.push_back(MakeStep(Op::kStreamAppend, std::move(stream), "", std::move(payload)));
+  steps_.push_back(
+      MakeStep(Op::kStreamAppend, std::move(stream), "", std::move(payload)));
   return *this;
 }
 

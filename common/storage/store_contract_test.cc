@@ -25,13 +25,13 @@
 #include "common/storage/keys.h"
 #include "common/storage/memory_store.h"
 #include "common/storage/redis_store.h"
-#include "common/time/call_deadline.h"
-#include "tests/support/process.h"
-#include "tests/support/redis_process.h"
 #include "common/storage/store.h"
+#include "common/time/call_deadline.h"
 #include "common/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/process.h"
+#include "tests/support/redis_process.h"
 
 namespace employability::storage {
 namespace {
@@ -104,7 +104,6 @@ std::vector<std::string> Payloads(const std::vector<StreamEntry>& entries) {
   for (const StreamEntry& entry : entries) payloads.push_back(entry.payload);
   return payloads;
 }
-
 
 class StoreContractTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -922,8 +921,6 @@ TEST(RedisStoreTest, RedisDownFailsFastWithUnavailable) {
     ExpectUnavailableWithin(absl::Seconds(3), [&] { return store->Ping(); });
   }
 }
-
-
 
 // Retries `call` until it succeeds `times` times in a row (every pooled
 // connection has been round once) or `limit` passes; its last status.

@@ -28,9 +28,13 @@ class FakeClock final : public Clock {
  public:
   explicit FakeClock(absl::Time start = absl::FromUnixSeconds(1767225600))
       : now_ns_(absl::ToUnixNanos(start)) {}
-  absl::Time Now() const override { return absl::FromUnixNanos(now_ns_.load()); }
+  absl::Time Now() const override {
+    return absl::FromUnixNanos(now_ns_.load());
+  }
   void Set(absl::Time t) { now_ns_.store(absl::ToUnixNanos(t)); }
-  void Advance(absl::Duration d) { now_ns_.fetch_add(absl::ToInt64Nanoseconds(d)); }
+  void Advance(absl::Duration d) {
+    now_ns_.fetch_add(absl::ToInt64Nanoseconds(d));
+  }
 
  private:
   std::atomic<int64_t> now_ns_;

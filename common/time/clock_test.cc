@@ -1,10 +1,9 @@
 #include "common/time/clock.h"
 
-#include "common/time/call_deadline.h"
-
 #include <set>
 #include <thread>
 
+#include "common/time/call_deadline.h"
 #include "gtest/gtest.h"
 
 namespace employability {
@@ -28,7 +27,8 @@ TEST(RandomIdSource, IdsAreUniqueSafeAndSortByTime) {
     if (i % 100 == 0) clock.Advance(absl::Milliseconds(1));
     std::string id = ids.NewId();
     ASSERT_EQ(id.size(), 20u);
-    for (char c : id) EXPECT_TRUE((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')) << id;
+    for (char c : id)
+      EXPECT_TRUE((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')) << id;
     EXPECT_TRUE(seen.insert(id).second);
     // Ids from a later millisecond sort after every earlier one.
     if (i % 100 == 0 && !previous.empty()) {

@@ -63,7 +63,8 @@ bool HasLiveConsent(const v1::ListConsentsResponse& consents,
 
 // Page tokens carry the last id returned and a digest of the filters, so a
 // token cannot be replayed against another query.
-std::string EncodePageToken(const std::string& last_id, const std::string& digest) {
+std::string EncodePageToken(const std::string& last_id,
+                            const std::string& digest) {
   std::string token;
   absl::WebSafeBase64Escape(absl::StrCat(last_id, "|", digest), &token);
   return token;
@@ -73,27 +74,32 @@ absl::StatusOr<std::string> DecodePageToken(const std::string& token,
                                             const std::string& digest) {
   std::string raw;
   std::vector<std::string> parts;
-  if (absl::WebSafeBase64Unescape(token, &raw)) parts = absl::StrSplit(raw, '|');
+  if (absl::WebSafeBase64Unescape(token, &raw))
+    parts = absl::StrSplit(raw, '|');
   if (parts.size() != 2 || parts[0].empty()) {
     return InvalidField("page_token", "is not a token this service issued");
   }
   if (parts[1] != digest) {
-    return InvalidField("page_token", "was issued for a request with other filters");
+    return InvalidField("page_token",
+                        "was issued for a request with other filters");
   }
   return parts[0];
 }
 
 // A token need only tell one query's filters from another's, the same on
 // every replica of the service.
-std::string FilterDigest(const storage::KeyHasher& hasher, const std::string& contract,
+std::string FilterDigest(const storage::KeyHasher& hasher,
+                         const std::string& contract,
                          const v1::ListParticipantsRequest& request) {
   return hasher
-      .Part(absl::StrCat(contract, "|", request.status(), "|", request.adviser(), "|",
+      .Part(absl::StrCat(contract, "|", request.status(), "|",
+                         request.adviser(), "|",
                          request.enrolling_organisation()))
       .substr(0, 12);
 }
 
-bool Matches(const v1::Participant& p, const v1::ListParticipantsRequest& request) {
+bool Matches(const v1::Participant& p,
+             const v1::ListParticipantsRequest& request) {
   return (request.status() == v1::PARTICIPANT_STATUS_UNSPECIFIED ||
           p.status() == request.status()) &&
          (request.adviser().empty() || p.adviser() == request.adviser()) &&
@@ -107,13 +113,15 @@ std::string DuplicateValue(const v1::Participant& p) {
   return absl::StrCat(p.enrolling_organisation(), " ", p.name());
 }
 
-absl::Status AlreadyEnrolled(const auth::Caller& caller, const std::string& programme,
+absl::Status AlreadyEnrolled(const auth::Caller& caller,
+                             const std::string& programme,
                              const std::optional<storage::Record>& found) {
   std::string message = absl::StrCat(
       "participant: a participant with this National Insurance number and date "
-      "of birth is already on programme ", programme);
-  std::pair<std::string, std::string> holder =
-      absl::StrSplit(found.has_value() ? found->value : "", absl::MaxSplits(' ', 1));
+      "of birth is already on programme ",
+      programme);
+  std::pair<std::string, std::string> holder = absl::StrSplit(
+      found.has_value() ? found->value : "", absl::MaxSplits(' ', 1));
   if (holder.first == caller.organisation) {
     absl::StrAppend(&message, ": ", holder.second);
   } else {
@@ -125,21 +133,58 @@ absl::Status AlreadyEnrolled(const auth::Caller& caller, const std::string& prog
 // The fields an update may name, and how to copy each from the request.
 using FieldCopy = void (*)(const v1::Participant&, v1::Participant&);
 const std::vector<std::pair<std::string, FieldCopy>>& UpdatableFields() {
-  static const auto* fields = new std::vector<std::pair<std::string, FieldCopy>>{
-      {"adviser", [](const v1::Participant& f, v1::Participant& t) { t.set_adviser(f.adviser()); }},
-      {"referral_source", [](const v1::Participant& f, v1::Participant& t) { t.set_referral_source(f.referral_source()); }},
-      {"referral_date", [](const v1::Participant& f, v1::Participant& t) { *t.mutable_referral_date() = f.referral_date(); }},
-      {"given_name", [](const v1::Participant& f, v1::Participant& t) { t.set_given_name(f.given_name()); }},
-      {"family_name", [](const v1::Participant& f, v1::Participant& t) { t.set_family_name(f.family_name()); }},
-      {"date_of_birth", [](const v1::Participant& f, v1::Participant& t) { *t.mutable_date_of_birth() = f.date_of_birth(); }},
-      {"national_insurance_number", [](const v1::Participant& f, v1::Participant& t) { t.set_national_insurance_number(f.national_insurance_number()); }},
-      {"contact", [](const v1::Participant& f, v1::Participant& t) { *t.mutable_contact() = f.contact(); }},
-      {"contact.email", [](const v1::Participant& f, v1::Participant& t) { t.mutable_contact()->set_email(f.contact().email()); }},
-      {"contact.phone", [](const v1::Participant& f, v1::Participant& t) { t.mutable_contact()->set_phone(f.contact().phone()); }},
-      {"contact.address_lines", [](const v1::Participant& f, v1::Participant& t) { *t.mutable_contact()->mutable_address_lines() = f.contact().address_lines(); }},
-      {"contact.postcode", [](const v1::Participant& f, v1::Participant& t) { t.mutable_contact()->set_postcode(f.contact().postcode()); }},
-      {"status", [](const v1::Participant& f, v1::Participant& t) { t.set_status(f.status()); }},
-  };
+  static const auto* fields =
+      new std::vector<std::pair<std::string, FieldCopy>>{
+          {"adviser", [](const v1::Participant& f,
+                         v1::Participant& t) { t.set_adviser(f.adviser()); }},
+          {"referral_source",
+           [](const v1::Participant& f, v1::Participant& t) {
+             t.set_referral_source(f.referral_source());
+           }},
+          {"referral_date",
+           [](const v1::Participant& f, v1::Participant& t) {
+             *t.mutable_referral_date() = f.referral_date();
+           }},
+          {"given_name",
+           [](const v1::Participant& f, v1::Participant& t) {
+             t.set_given_name(f.given_name());
+           }},
+          {"family_name",
+           [](const v1::Participant& f, v1::Participant& t) {
+             t.set_family_name(f.family_name());
+           }},
+          {"date_of_birth",
+           [](const v1::Participant& f, v1::Participant& t) {
+             *t.mutable_date_of_birth() = f.date_of_birth();
+           }},
+          {"national_insurance_number",
+           [](const v1::Participant& f, v1::Participant& t) {
+             t.set_national_insurance_number(f.national_insurance_number());
+           }},
+          {"contact",
+           [](const v1::Participant& f, v1::Participant& t) {
+             *t.mutable_contact() = f.contact();
+           }},
+          {"contact.email",
+           [](const v1::Participant& f, v1::Participant& t) {
+             t.mutable_contact()->set_email(f.contact().email());
+           }},
+          {"contact.phone",
+           [](const v1::Participant& f, v1::Participant& t) {
+             t.mutable_contact()->set_phone(f.contact().phone());
+           }},
+          {"contact.address_lines",
+           [](const v1::Participant& f, v1::Participant& t) {
+             *t.mutable_contact()->mutable_address_lines() =
+                 f.contact().address_lines();
+           }},
+          {"contact.postcode",
+           [](const v1::Participant& f, v1::Participant& t) {
+             t.mutable_contact()->set_postcode(f.contact().postcode());
+           }},
+          {"status", [](const v1::Participant& f,
+                        v1::Participant& t) { t.set_status(f.status()); }},
+      };
   return *fields;
 }
 
@@ -147,14 +192,15 @@ absl::StatusOr<FieldCopy> UpdatableField(const std::string& path) {
   for (const auto& [name, copy] : UpdatableFields()) {
     if (name == path) return copy;
   }
-  return InvalidField("update_mask",
-                      absl::StrCat("'", path, "' is not a field that can be updated"));
+  return InvalidField(
+      "update_mask",
+      absl::StrCat("'", path, "' is not a field that can be updated"));
 }
 
 }  // namespace
 
-ParticipantRecords::ParticipantRecords(storage::Store& store, const Clock& clock,
-                                       IdSource& ids,
+ParticipantRecords::ParticipantRecords(storage::Store& store,
+                                       const Clock& clock, IdSource& ids,
                                        const storage::KeyHasher& key_hasher)
     : store_(store),
       clock_(clock),
@@ -178,38 +224,48 @@ KeySpace ParticipantRecords::Keys(const std::string& contract) const {
 std::string ParticipantRecords::DuplicateKey(const KeySpace& keys,
                                              const v1::Participant& p) const {
   const auto& dob = p.date_of_birth();
-  return keys.Record(kDuplicate, key_hasher_.Part(absl::StrCat(
-                                     p.programme(), "|", p.national_insurance_number(),
-                                     "|", dob.year(), "-", dob.month(), "-", dob.day())));
+  return keys.Record(kDuplicate,
+                     key_hasher_.Part(absl::StrCat(
+                         p.programme(), "|", p.national_insurance_number(), "|",
+                         dob.year(), "-", dob.month(), "-", dob.day())));
 }
 
 void ParticipantRecords::AddIndexes(Batch& batch, const KeySpace& keys,
                                     const v1::Participant& p) const {
   const std::string id = ParseParticipantName("name", p.name())->participant;
-  batch.IndexAdd(keys.Index("status", v1::ParticipantStatus_Name(p.status())), id);
+  batch.IndexAdd(keys.Index("status", v1::ParticipantStatus_Name(p.status())),
+                 id);
   batch.IndexAdd(keys.Index("organisation", p.enrolling_organisation()), id);
-  if (!p.adviser().empty()) batch.IndexAdd(keys.Index("adviser", p.adviser()), id);
+  if (!p.adviser().empty())
+    batch.IndexAdd(keys.Index("adviser", p.adviser()), id);
 }
 
 void ParticipantRecords::RemoveIndexes(Batch& batch, const KeySpace& keys,
                                        const v1::Participant& p) const {
   const std::string id = ParseParticipantName("name", p.name())->participant;
-  batch.IndexRemove(keys.Index("status", v1::ParticipantStatus_Name(p.status())), id);
+  batch.IndexRemove(
+      keys.Index("status", v1::ParticipantStatus_Name(p.status())), id);
   batch.IndexRemove(keys.Index("organisation", p.enrolling_organisation()), id);
-  if (!p.adviser().empty()) batch.IndexRemove(keys.Index("adviser", p.adviser()), id);
+  if (!p.adviser().empty())
+    batch.IndexRemove(keys.Index("adviser", p.adviser()), id);
 }
 
 void ParticipantRecords::Reindex(Batch& batch, const KeySpace& keys,
                                  const v1::Participant& before,
                                  const v1::Participant& after) const {
-  const std::string id = ParseParticipantName("name", after.name())->participant;
+  const std::string id =
+      ParseParticipantName("name", after.name())->participant;
   if (before.status() != after.status()) {
-    batch.IndexRemove(keys.Index("status", v1::ParticipantStatus_Name(before.status())), id);
-    batch.IndexAdd(keys.Index("status", v1::ParticipantStatus_Name(after.status())), id);
+    batch.IndexRemove(
+        keys.Index("status", v1::ParticipantStatus_Name(before.status())), id);
+    batch.IndexAdd(
+        keys.Index("status", v1::ParticipantStatus_Name(after.status())), id);
   }
   if (before.adviser() != after.adviser()) {
-    if (!before.adviser().empty()) batch.IndexRemove(keys.Index("adviser", before.adviser()), id);
-    if (!after.adviser().empty()) batch.IndexAdd(keys.Index("adviser", after.adviser()), id);
+    if (!before.adviser().empty())
+      batch.IndexRemove(keys.Index("adviser", before.adviser()), id);
+    if (!after.adviser().empty())
+      batch.IndexAdd(keys.Index("adviser", after.adviser()), id);
   }
 }
 
@@ -224,13 +280,17 @@ void ParticipantRecords::AppendEvent(Batch& batch, const auth::Caller& caller,
 absl::StatusOr<ParticipantRecords::Loaded> ParticipantRecords::Load(
     const auth::Caller& caller, const ParticipantName& name, With with) {
   KeySpace keys = Keys(name.contract);
-  std::vector<std::string> wanted = {keys.Record(kParticipant, name.participant)};
-  if (with != With::kParticipant) wanted.push_back(keys.Record(kConsents, name.participant));
-  if (with == With::kEverything) wanted.push_back(keys.Record(kEquality, name.participant));
+  std::vector<std::string> wanted = {
+      keys.Record(kParticipant, name.participant)};
+  if (with != With::kParticipant)
+    wanted.push_back(keys.Record(kConsents, name.participant));
+  if (with == With::kEverything)
+    wanted.push_back(keys.Record(kEquality, name.participant));
   ASSIGN_OR_RETURN(std::vector<std::optional<storage::Record>> records,
                    store_.GetMany(wanted));
   if (!records[0].has_value()) {
-    return absl::NotFoundError(absl::StrCat("participant ", name.str(), " not found"));
+    return absl::NotFoundError(
+        absl::StrCat("participant ", name.str(), " not found"));
   }
   Loaded loaded;
   ASSIGN_OR_RETURN(loaded.participant, Decode<v1::Participant>(*records[0]));
@@ -241,7 +301,8 @@ absl::StatusOr<ParticipantRecords::Loaded> ParticipantRecords::Load(
     return NotShared();
   }
   if (records.size() > 1 && records[1].has_value()) {
-    ASSIGN_OR_RETURN(loaded.consents, Decode<v1::ListConsentsResponse>(*records[1]));
+    ASSIGN_OR_RETURN(loaded.consents,
+                     Decode<v1::ListConsentsResponse>(*records[1]));
     loaded.consents_version = records[1]->version;
   }
   if (records.size() > 2) loaded.equality = records[2];
@@ -252,12 +313,15 @@ absl::StatusOr<ParticipantRecords::Loaded> ParticipantRecords::Load(
 
 absl::StatusOr<v1::Participant> ParticipantRecords::Create(
     const auth::Caller& caller, const v1::CreateParticipantRequest& request) {
-  ASSIGN_OR_RETURN(std::string contract, ParseContractName("parent", request.parent()));
-  RETURN_IF_ERROR(idempotency::CheckRequestId("request_id", request.request_id()));
+  ASSIGN_OR_RETURN(std::string contract,
+                   ParseContractName("parent", request.parent()));
+  RETURN_IF_ERROR(
+      idempotency::CheckRequestId("request_id", request.request_id()));
   if (!request.has_participant()) return RequiredField("participant");
   v1::Participant participant = request.participant();
   RETURN_IF_ERROR(NormaliseParticipant("participant", Today(), participant));
-  RETURN_IF_ERROR(events_.RegisterStream(store_, storage::ContractTenancy(contract)));
+  RETURN_IF_ERROR(
+      events_.RegisterStream(store_, storage::ContractTenancy(contract)));
   return CreateOnce(caller, request, contract, std::move(participant));
 }
 
@@ -308,36 +372,45 @@ absl::StatusOr<v1::Participant> ParticipantRecords::CreateOnce(
     return p;
   }
   if (result.failed_step == idempotency_step) {
-    RETURN_IF_ERROR(idempotency::Replay(*result.found, fingerprint, "request_id", &first));
-    ASSIGN_OR_RETURN(ParticipantName replayed, ParseParticipantName("name", first.name()));
+    RETURN_IF_ERROR(
+        idempotency::Replay(*result.found, fingerprint, "request_id", &first));
+    ASSIGN_OR_RETURN(ParticipantName replayed,
+                     ParseParticipantName("name", first.name()));
     ASSIGN_OR_RETURN(Loaded loaded, Load(caller, replayed, With::kParticipant));
     return loaded.participant;
   }
   return AlreadyEnrolled(caller, p.programme(), result.found);
 }
 
-// ---- Get and List ------------------------------------------------------------
+// ---- Get and List
+// ------------------------------------------------------------
 
 absl::StatusOr<v1::Participant> ParticipantRecords::Get(
     const auth::Caller& caller, const v1::GetParticipantRequest& request) {
-  ASSIGN_OR_RETURN(ParticipantName name, ParseParticipantName("name", request.name()));
+  ASSIGN_OR_RETURN(ParticipantName name,
+                   ParseParticipantName("name", request.name()));
   ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kParticipant));
   return std::move(loaded.participant);
 }
 
 absl::StatusOr<v1::ListParticipantsResponse> ParticipantRecords::List(
     const auth::Caller& caller, const v1::ListParticipantsRequest& request) {
-  ASSIGN_OR_RETURN(std::string contract, ParseContractName("parent", request.parent()));
-  ASSIGN_OR_RETURN(int page_size,
-                   PageSize("page_size", request.page_size(), kDefaultPageSize, kMaxPageSize));
+  ASSIGN_OR_RETURN(std::string contract,
+                   ParseContractName("parent", request.parent()));
+  ASSIGN_OR_RETURN(int page_size, PageSize("page_size", request.page_size(),
+                                           kDefaultPageSize, kMaxPageSize));
   if (!v1::ParticipantStatus_IsValid(request.status())) {
     return InvalidField("status", "must be one of the listed statuses");
   }
-  if (!request.adviser().empty()) RETURN_IF_ERROR(CheckResourceId("adviser", request.adviser()));
+  if (!request.adviser().empty())
+    RETURN_IF_ERROR(CheckResourceId("adviser", request.adviser()));
   if (!request.enrolling_organisation().empty()) {
-    RETURN_IF_ERROR(CheckResourceId("enrolling_organisation", request.enrolling_organisation()));
-    // Until access grants arrive, only the enrolling organisation sees a record.
-    if (request.enrolling_organisation() != caller.organisation) return NotShared();
+    RETURN_IF_ERROR(CheckResourceId("enrolling_organisation",
+                                    request.enrolling_organisation()));
+    // Until access grants arrive, only the enrolling organisation sees a
+    // record.
+    if (request.enrolling_organisation() != caller.organisation)
+      return NotShared();
   }
   v1::ListParticipantsRequest scoped = request;
   scoped.set_enrolling_organisation(caller.organisation);
@@ -368,9 +441,11 @@ absl::StatusOr<v1::ListParticipantsResponse> ParticipantRecords::ListFrom(
   // Bounded work per call: a sparse filter returns a short page and a token.
   for (int round = 0; round < 4; ++round) {
     const int want = page_size - response.participants_size();
-    ASSIGN_OR_RETURN(std::vector<std::string> ids, store_.IndexRange(index, cursor, want));
+    ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                     store_.IndexRange(index, cursor, want));
     std::vector<std::string> record_keys;
-    for (const std::string& id : ids) record_keys.push_back(keys.Record(kParticipant, id));
+    for (const std::string& id : ids)
+      record_keys.push_back(keys.Record(kParticipant, id));
     ASSIGN_OR_RETURN(std::vector<std::optional<storage::Record>> records,
                      store_.GetMany(record_keys));
     for (const std::optional<storage::Record>& record : records) {
@@ -380,7 +455,8 @@ absl::StatusOr<v1::ListParticipantsResponse> ParticipantRecords::ListFrom(
       p.set_etag(VersionTag(record->version));
       *response.add_participants() = std::move(p);
     }
-    if (static_cast<int>(ids.size()) < want) return response;  // index exhausted
+    if (static_cast<int>(ids.size()) < want)
+      return response;  // index exhausted
     cursor = ids.back();
     if (response.participants_size() >= page_size) break;
   }
@@ -388,13 +464,16 @@ absl::StatusOr<v1::ListParticipantsResponse> ParticipantRecords::ListFrom(
   return response;
 }
 
-// ---- Update and Delete ---------------------------------------------------------
+// ---- Update and Delete
+// ---------------------------------------------------------
 
 absl::StatusOr<v1::Participant> ParticipantRecords::Update(
     const auth::Caller& caller, const v1::UpdateParticipantRequest& request) {
-  ASSIGN_OR_RETURN(ParticipantName name,
-                   ParseParticipantName("participant.name", request.participant().name()));
-  if (request.update_mask().paths_size() == 0) return RequiredField("update_mask");
+  ASSIGN_OR_RETURN(
+      ParticipantName name,
+      ParseParticipantName("participant.name", request.participant().name()));
+  if (request.update_mask().paths_size() == 0)
+    return RequiredField("update_mask");
   for (const std::string& path : request.update_mask().paths()) {
     RETURN_IF_ERROR(UpdatableField(path).status());
   }
@@ -436,7 +515,8 @@ absl::StatusOr<std::optional<v1::Participant>> ParticipantRecords::UpdateOnce(
   }
   // Nothing to write: no new version, no event, the record as it is.
   after.set_etag(before.etag());
-  if (google::protobuf::util::MessageDifferencer::Equals(before, after)) return after;
+  if (google::protobuf::util::MessageDifferencer::Equals(before, after))
+    return after;
   const absl::Time now = clock_.Now();
   if (status_changed) {
     RETURN_IF_ERROR(CheckTransition(before.status(), after.status()));
@@ -499,18 +579,21 @@ absl::StatusOr<std::optional<v1::Participant>> ParticipantRecords::UpdateOnce(
   return std::nullopt;  // someone else wrote first: read again and retry
 }
 
-absl::Status ParticipantRecords::Delete(const auth::Caller& caller,
-                                        const v1::DeleteParticipantRequest& request) {
-  ASSIGN_OR_RETURN(ParticipantName name, ParseParticipantName("name", request.name()));
+absl::Status ParticipantRecords::Delete(
+    const auth::Caller& caller, const v1::DeleteParticipantRequest& request) {
+  ASSIGN_OR_RETURN(ParticipantName name,
+                   ParseParticipantName("name", request.name()));
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kParticipant));
     const v1::Participant& p = loaded.participant;
     if (!request.etag().empty() && request.etag() != p.etag()) {
-      return absl::AbortedError("etag: the participant changed since it was read");
+      return absl::AbortedError(
+          "etag: the participant changed since it was read");
     }
     const KeySpace keys = Keys(name.contract);
     Batch batch;
-    batch.ExpectVersion(keys.Record(kParticipant, name.participant), loaded.version);
+    batch.ExpectVersion(keys.Record(kParticipant, name.participant),
+                        loaded.version);
     batch.Delete(keys.Record(kParticipant, name.participant));
     batch.Delete(keys.Record(kConsents, name.participant));
     batch.Delete(keys.Record(kEquality, name.participant));
@@ -522,18 +605,22 @@ absl::Status ParticipantRecords::Delete(const auth::Caller& caller,
     ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
     if (result.committed) return absl::OkStatus();
     if (!request.etag().empty()) {
-      return absl::AbortedError("etag: the participant changed since it was read");
+      return absl::AbortedError(
+          "etag: the participant changed since it was read");
     }
   }
   return Conflict();
 }
 
-// ---- Consent -------------------------------------------------------------------
+// ---- Consent
+// -------------------------------------------------------------------
 
 absl::StatusOr<v1::Consent> ParticipantRecords::CreateConsent(
     const auth::Caller& caller, const v1::CreateConsentRequest& request) {
-  ASSIGN_OR_RETURN(ParticipantName name, ParseParticipantName("parent", request.parent()));
-  RETURN_IF_ERROR(idempotency::CheckRequestId("request_id", request.request_id()));
+  ASSIGN_OR_RETURN(ParticipantName name,
+                   ParseParticipantName("parent", request.parent()));
+  RETURN_IF_ERROR(
+      idempotency::CheckRequestId("request_id", request.request_id()));
   if (!request.has_consent()) return RequiredField("consent");
   v1::Consent consent = request.consent();
   RETURN_IF_ERROR(NormaliseConsent("consent", consent));
@@ -545,9 +632,11 @@ absl::StatusOr<v1::Consent> ParticipantRecords::CreateConsent(
   return Conflict();
 }
 
-absl::StatusOr<std::optional<v1::Consent>> ParticipantRecords::CreateConsentOnce(
-    const auth::Caller& caller, const v1::CreateConsentRequest& request,
-    const ParticipantName& name, const v1::Consent& given) {
+absl::StatusOr<std::optional<v1::Consent>>
+ParticipantRecords::CreateConsentOnce(const auth::Caller& caller,
+                                      const v1::CreateConsentRequest& request,
+                                      const ParticipantName& name,
+                                      const v1::Consent& given) {
   ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kConsents));
   v1::Consent consent = given;
   consent.set_name(absl::StrCat(name.str(), "/consents/", ids_.NewId()));
@@ -567,7 +656,8 @@ absl::StatusOr<std::optional<v1::Consent>> ParticipantRecords::CreateConsentOnce
   const int idempotency_step = idempotency::Guard(
       batch, keys.Idempotency(caller.organisation, request.request_id()),
       fingerprint, first);
-  batch.ExpectVersion(keys.Record(kParticipant, name.participant), loaded.version);
+  batch.ExpectVersion(keys.Record(kParticipant, name.participant),
+                      loaded.version);
   if (loaded.consents_version == 0) {
     batch.ExpectAbsent(consents_key);
   } else {
@@ -585,12 +675,14 @@ absl::StatusOr<std::optional<v1::Consent>> ParticipantRecords::CreateConsentOnce
   ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
   if (result.committed) return consent;
   if (result.failed_step != idempotency_step) return std::nullopt;  // retry
-  RETURN_IF_ERROR(idempotency::Replay(*result.found, fingerprint, "request_id", &first));
+  RETURN_IF_ERROR(
+      idempotency::Replay(*result.found, fingerprint, "request_id", &first));
   ASSIGN_OR_RETURN(Loaded now, Load(caller, name, With::kConsents));
   for (const v1::Consent& stored : now.consents.consents()) {
     if (stored.name() == first.name()) return stored;
   }
-  return absl::NotFoundError(absl::StrCat("consent ", first.name(), " not found"));
+  return absl::NotFoundError(
+      absl::StrCat("consent ", first.name(), " not found"));
 }
 
 absl::StatusOr<v1::Consent> ParticipantRecords::WithdrawConsent(
@@ -604,16 +696,18 @@ absl::StatusOr<v1::Consent> ParticipantRecords::WithdrawConsent(
   return Conflict();
 }
 
-absl::StatusOr<std::optional<v1::Consent>> ParticipantRecords::WithdrawConsentOnce(
-    const auth::Caller& caller, const ParticipantName& name,
-    const std::string& consent_name) {
+absl::StatusOr<std::optional<v1::Consent>>
+ParticipantRecords::WithdrawConsentOnce(const auth::Caller& caller,
+                                        const ParticipantName& name,
+                                        const std::string& consent_name) {
   ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kEverything));
   v1::Consent* consent = nullptr;
   for (v1::Consent& c : *loaded.consents.mutable_consents()) {
     if (c.name() == consent_name) consent = &c;
   }
   if (consent == nullptr) {
-    return absl::NotFoundError(absl::StrCat("consent ", consent_name, " not found"));
+    return absl::NotFoundError(
+        absl::StrCat("consent ", consent_name, " not found"));
   }
   if (!consent->live()) {
     return absl::FailedPreconditionError("consent is already withdrawn");
@@ -625,7 +719,8 @@ absl::StatusOr<std::optional<v1::Consent>> ParticipantRecords::WithdrawConsentOn
   const KeySpace keys = Keys(name.contract);
   const std::string consents_key = keys.Record(kConsents, name.participant);
   Batch batch;
-  batch.ExpectVersion(keys.Record(kParticipant, name.participant), loaded.version);
+  batch.ExpectVersion(keys.Record(kParticipant, name.participant),
+                      loaded.version);
   batch.ExpectVersion(consents_key, loaded.consents_version);
   batch.Put(consents_key, loaded.consents.SerializeAsString());
   v1::ConsentWithdrawn event;
@@ -638,7 +733,8 @@ absl::StatusOr<std::optional<v1::Consent>> ParticipantRecords::WithdrawConsentOn
   // in the same write.
   if (loaded.equality.has_value() &&
       !HasLiveConsent(loaded.consents, v1::EQUALITY_MONITORING)) {
-    batch.ExpectVersion(keys.Record(kEquality, name.participant), loaded.equality->version);
+    batch.ExpectVersion(keys.Record(kEquality, name.participant),
+                        loaded.equality->version);
     batch.Delete(keys.Record(kEquality, name.participant));
     v1::EqualityDataErased erased;
     erased.set_participant(name.str());
@@ -651,16 +747,19 @@ absl::StatusOr<std::optional<v1::Consent>> ParticipantRecords::WithdrawConsentOn
 
 absl::StatusOr<v1::ListConsentsResponse> ParticipantRecords::ListConsents(
     const auth::Caller& caller, const v1::ListConsentsRequest& request) {
-  ASSIGN_OR_RETURN(ParticipantName name, ParseParticipantName("parent", request.parent()));
+  ASSIGN_OR_RETURN(ParticipantName name,
+                   ParseParticipantName("parent", request.parent()));
   ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kConsents));
   v1::ListConsentsResponse response;
   for (const v1::Consent& consent : loaded.consents.consents()) {
-    if (consent.live() || request.include_withdrawn()) *response.add_consents() = consent;
+    if (consent.live() || request.include_withdrawn())
+      *response.add_consents() = consent;
   }
   return response;
 }
 
-// ---- Equality-monitoring data --------------------------------------------------
+// ---- Equality-monitoring data
+// --------------------------------------------------
 
 namespace {
 
@@ -677,7 +776,8 @@ absl::Status CheckEqualityPurpose(v1::ConsentPurpose purpose) {
 absl::StatusOr<v1::EqualityData> ParticipantRecords::UpdateEqualityData(
     const auth::Caller& caller, const v1::UpdateEqualityDataRequest& request) {
   ASSIGN_OR_RETURN(ParticipantName name,
-                   ParseEqualityDataName("equality_data.name", request.equality_data().name()));
+                   ParseEqualityDataName("equality_data.name",
+                                         request.equality_data().name()));
   RETURN_IF_ERROR(CheckEqualityPurpose(request.purpose()));
   v1::EqualityData data = request.equality_data();
   RETURN_IF_ERROR(NormaliseEqualityData("equality_data", data));
@@ -691,9 +791,12 @@ absl::StatusOr<v1::EqualityData> ParticipantRecords::UpdateEqualityData(
     const KeySpace keys = Keys(name.contract);
     Batch batch;
     // The consent read above must still be the consent when the data lands.
-    batch.ExpectVersion(keys.Record(kParticipant, name.participant), loaded.version);
-    batch.ExpectVersion(keys.Record(kConsents, name.participant), loaded.consents_version);
-    batch.Put(keys.Record(kEquality, name.participant), data.SerializeAsString());
+    batch.ExpectVersion(keys.Record(kParticipant, name.participant),
+                        loaded.version);
+    batch.ExpectVersion(keys.Record(kConsents, name.participant),
+                        loaded.consents_version);
+    batch.Put(keys.Record(kEquality, name.participant),
+              data.SerializeAsString());
     v1::EqualityDataRecorded event;
     event.set_participant(name.str());
     AppendEvent(batch, caller, loaded.participant, loaded.version, event);
@@ -705,7 +808,8 @@ absl::StatusOr<v1::EqualityData> ParticipantRecords::UpdateEqualityData(
 
 absl::StatusOr<v1::EqualityData> ParticipantRecords::GetEqualityData(
     const auth::Caller& caller, const v1::GetEqualityDataRequest& request) {
-  ASSIGN_OR_RETURN(ParticipantName name, ParseEqualityDataName("name", request.name()));
+  ASSIGN_OR_RETURN(ParticipantName name,
+                   ParseEqualityDataName("name", request.name()));
   RETURN_IF_ERROR(CheckEqualityPurpose(request.purpose()));
   ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kEverything));
   if (!HasLiveConsent(loaded.consents, v1::EQUALITY_MONITORING)) {
@@ -713,7 +817,8 @@ absl::StatusOr<v1::EqualityData> ParticipantRecords::GetEqualityData(
         "equality data needs a live consent for EQUALITY_MONITORING");
   }
   if (!loaded.equality.has_value()) {
-    return absl::NotFoundError(absl::StrCat("no equality data recorded for ", name.str()));
+    return absl::NotFoundError(
+        absl::StrCat("no equality data recorded for ", name.str()));
   }
   return Decode<v1::EqualityData>(*loaded.equality);
 }

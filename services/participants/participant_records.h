@@ -29,21 +29,21 @@ class ParticipantRecords {
   ParticipantRecords(storage::Store& store, const Clock& clock, IdSource& ids,
                      const storage::KeyHasher& key_hasher);
 
-  absl::StatusOr<v1::Participant> Create(const auth::Caller& caller,
-                                         const v1::CreateParticipantRequest& request);
+  absl::StatusOr<v1::Participant> Create(
+      const auth::Caller& caller, const v1::CreateParticipantRequest& request);
   absl::StatusOr<v1::Participant> Get(const auth::Caller& caller,
                                       const v1::GetParticipantRequest& request);
   absl::StatusOr<v1::ListParticipantsResponse> List(
       const auth::Caller& caller, const v1::ListParticipantsRequest& request);
-  absl::StatusOr<v1::Participant> Update(const auth::Caller& caller,
-                                         const v1::UpdateParticipantRequest& request);
+  absl::StatusOr<v1::Participant> Update(
+      const auth::Caller& caller, const v1::UpdateParticipantRequest& request);
   absl::Status Delete(const auth::Caller& caller,
                       const v1::DeleteParticipantRequest& request);
 
-  absl::StatusOr<v1::Consent> CreateConsent(const auth::Caller& caller,
-                                            const v1::CreateConsentRequest& request);
-  absl::StatusOr<v1::Consent> WithdrawConsent(const auth::Caller& caller,
-                                              const v1::WithdrawConsentRequest& request);
+  absl::StatusOr<v1::Consent> CreateConsent(
+      const auth::Caller& caller, const v1::CreateConsentRequest& request);
+  absl::StatusOr<v1::Consent> WithdrawConsent(
+      const auth::Caller& caller, const v1::WithdrawConsentRequest& request);
   absl::StatusOr<v1::ListConsentsResponse> ListConsents(
       const auth::Caller& caller, const v1::ListConsentsRequest& request);
 
@@ -60,18 +60,17 @@ class ParticipantRecords {
   struct Loaded {
     v1::Participant participant;
     int64_t version = 0;
-    v1::ListConsentsResponse consents;  // when asked for
-    int64_t consents_version = 0;       // 0: none stored yet
+    v1::ListConsentsResponse consents;        // when asked for
+    int64_t consents_version = 0;             // 0: none stored yet
     std::optional<storage::Record> equality;  // when asked for
   };
   enum class With { kParticipant, kConsents, kEverything };
 
   absl::StatusOr<Loaded> Load(const auth::Caller& caller,
                               const ParticipantName& name, With with);
-  absl::StatusOr<v1::Participant> CreateOnce(const auth::Caller& caller,
-                                             const v1::CreateParticipantRequest& request,
-                                             const std::string& contract,
-                                             v1::Participant participant);
+  absl::StatusOr<v1::Participant> CreateOnce(
+      const auth::Caller& caller, const v1::CreateParticipantRequest& request,
+      const std::string& contract, v1::Participant participant);
   absl::StatusOr<std::optional<v1::Participant>> UpdateOnce(
       const auth::Caller& caller, const v1::UpdateParticipantRequest& request,
       const ParticipantName& name);
@@ -95,7 +94,8 @@ class ParticipantRecords {
                      const v1::Participant& participant) const;
   // Moves the participant between the indexes whose value changed.
   void Reindex(storage::Batch& batch, const storage::KeySpace& keys,
-               const v1::Participant& before, const v1::Participant& after) const;
+               const v1::Participant& before,
+               const v1::Participant& after) const;
   void AppendEvent(storage::Batch& batch, const auth::Caller& caller,
                    const v1::Participant& participant, int64_t version,
                    const google::protobuf::Message& payload);

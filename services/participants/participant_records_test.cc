@@ -16,12 +16,13 @@ constexpr char kParent[] = "contracts/north-west";
 class ParticipantRecordsTest : public testing::Test {
  protected:
   ParticipantRecordsTest()
-      : clock_(absl::FromCivil(absl::CivilSecond(2026, 3, 2, 10, 0, 0), absl::UTCTimeZone())),
+      : clock_(absl::FromCivil(absl::CivilSecond(2026, 3, 2, 10, 0, 0),
+                               absl::UTCTimeZone())),
         store_(clock_),
         records_(store_, clock_, ids_, key_hasher_) {}
 
-  static v1::CreateParticipantRequest Request(const std::string& request_id,
-                                              const std::string& nino = "JK123456A") {
+  static v1::CreateParticipantRequest Request(
+      const std::string& request_id, const std::string& nino = "JK123456A") {
     v1::CreateParticipantRequest request;
     request.set_parent(kParent);
     request.set_request_id(request_id);
@@ -44,14 +45,16 @@ class ParticipantRecordsTest : public testing::Test {
 
   v1::Participant CreateOk(const std::string& request_id,
                            const std::string& nino = "JK123456A") {
-    absl::StatusOr<v1::Participant> p = records_.Create(adviser_, Request(request_id, nino));
+    absl::StatusOr<v1::Participant> p =
+        records_.Create(adviser_, Request(request_id, nino));
     EXPECT_TRUE(p.ok()) << p.status();
     return p.ok() ? *p : v1::Participant();
   }
 
   // Event types on the contract's stream, oldest first.
   std::vector<std::string> Events() {
-    storage::KeySpace keys(kServiceKeyspace, storage::ContractTenancy("north-west"));
+    storage::KeySpace keys(kServiceKeyspace,
+                           storage::ContractTenancy("north-west"));
     auto entries = store_.StreamRead(keys.Events(), "", 1000);
     EXPECT_TRUE(entries.ok());
     std::vector<std::string> types;
@@ -64,7 +67,8 @@ class ParticipantRecordsTest : public testing::Test {
   }
 
   int64_t Stored() {
-    storage::KeySpace keys(kServiceKeyspace, storage::ContractTenancy("north-west"));
+    storage::KeySpace keys(kServiceKeyspace,
+                           storage::ContractTenancy("north-west"));
     return *store_.IndexSize(keys.Index("organisation", "prime-north")) +
            *store_.IndexSize(keys.Index("organisation", "partner-east"));
   }
@@ -74,7 +78,8 @@ class ParticipantRecordsTest : public testing::Test {
     v1::UpdateParticipantRequest request;
     *request.mutable_participant() = p;
     request.mutable_update_mask()->add_paths(path);
-    absl::StatusOr<v1::Participant> updated = records_.Update(adviser_, request);
+    absl::StatusOr<v1::Participant> updated =
+        records_.Update(adviser_, request);
     EXPECT_EQ(updated.status().code(), expected) << updated.status();
     return updated.ok() ? *updated : p;
   }
@@ -113,13 +118,17 @@ TEST_F(ParticipantRecordsTest, BadInputStoresNothing) {
   request.mutable_participant()->set_national_insurance_number("BG123456A");
   absl::Status status = records_.Create(adviser_, request).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(std::string(status.message()).rfind("participant.national_insurance_number", 0), 0u);
+  EXPECT_EQ(std::string(status.message())
+                .rfind("participant.national_insurance_number", 0),
+            0u);
   request = Request("");
   EXPECT_EQ(std::string(records_.Create(adviser_, request).status().message()),
             "request_id is required");
   request = Request("r1");
   request.set_parent("contract/north-west");
-  EXPECT_EQ(std::string(records_.Create(adviser_, request).status().message()).rfind("parent", 0), 0u);
+  EXPECT_EQ(std::string(records_.Create(adviser_, request).status().message())
+                .rfind("parent", 0),
+            0u);
   EXPECT_EQ(Stored(), 0);
   EXPECT_TRUE(Events().empty());
 }
@@ -152,7 +161,8 @@ TEST_F(ParticipantRecordsTest, SamePersonTwiceOnAProgrammeIsAlreadyExists) {
   v1::Participant first = CreateOk("r1");
   absl::Status status = records_.Create(adviser_, Request("r2")).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_NE(std::string(status.message()).find(first.name()), std::string::npos);
+  EXPECT_NE(std::string(status.message()).find(first.name()),
+            std::string::npos);
   v1::CreateParticipantRequest other_programme = Request("r3");
   other_programme.mutable_participant()->set_programme("work-and-health");
   EXPECT_TRUE(records_.Create(adviser_, other_programme).ok());
@@ -162,14 +172,16 @@ TEST_F(ParticipantRecordsTest, UnknownOrNotSharedParticipants) {
   v1::Participant p = CreateOk("r1");
   v1::GetParticipantRequest get;
   get.set_name("contracts/north-west/participants/nobody");
-  EXPECT_EQ(records_.Get(adviser_, get).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(records_.Get(adviser_, get).status().code(),
+            absl::StatusCode::kNotFound);
   get.set_name(p.name());
   EXPECT_EQ(records_.Get(other_agency_, get).status().code(),
             absl::StatusCode::kPermissionDenied);
 }
 
 TEST_F(ParticipantRecordsTest, ListPagesThroughEveryoneOnce) {
-  for (int i = 0; i < 25; ++i) CreateOk(absl::StrCat("r", i), absl::StrCat("JK1234", 10 + i, "A"));
+  for (int i = 0; i < 25; ++i)
+    CreateOk(absl::StrCat("r", i), absl::StrCat("JK1234", 10 + i, "A"));
   std::set<std::string> seen;
   v1::ListParticipantsRequest request;
   request.set_parent(kParent);
@@ -178,7 +190,8 @@ TEST_F(ParticipantRecordsTest, ListPagesThroughEveryoneOnce) {
   do {
     auto page = records_.List(adviser_, request);
     ASSERT_TRUE(page.ok()) << page.status();
-    for (const auto& p : page->participants()) EXPECT_TRUE(seen.insert(p.name()).second);
+    for (const auto& p : page->participants())
+      EXPECT_TRUE(seen.insert(p.name()).second);
     request.set_page_token(page->next_page_token());
     ++pages;
   } while (!request.page_token().empty());
@@ -201,15 +214,21 @@ TEST_F(ParticipantRecordsTest, ListFiltersAndGuardsItsInputs) {
   EXPECT_EQ(started->participants(0).name(), a.name());
 
   request.set_page_size(501);
-  EXPECT_EQ(std::string(records_.List(adviser_, request).status().message()).rfind("page_size", 0), 0u);
+  EXPECT_EQ(std::string(records_.List(adviser_, request).status().message())
+                .rfind("page_size", 0),
+            0u);
   request.set_page_size(-1);
-  EXPECT_EQ(records_.List(adviser_, request).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(records_.List(adviser_, request).status().code(),
+            absl::StatusCode::kInvalidArgument);
   request.set_page_size(1);
   request.set_page_token("garbage");
-  EXPECT_EQ(std::string(records_.List(adviser_, request).status().message()).rfind("page_token", 0), 0u);
+  EXPECT_EQ(std::string(records_.List(adviser_, request).status().message())
+                .rfind("page_token", 0),
+            0u);
   request.clear_page_token();
   request.set_enrolling_organisation("partner-east");
-  EXPECT_EQ(records_.List(adviser_, request).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(records_.List(adviser_, request).status().code(),
+            absl::StatusCode::kPermissionDenied);
 }
 
 TEST_F(ParticipantRecordsTest, UpdateNeedsAMaskOfKnownFieldsAndAFreshEtag) {
@@ -219,7 +238,9 @@ TEST_F(ParticipantRecordsTest, UpdateNeedsAMaskOfKnownFieldsAndAFreshEtag) {
   EXPECT_EQ(std::string(records_.Update(adviser_, request).status().message()),
             "update_mask is required");
   request.mutable_update_mask()->add_paths("enrolling_organisation");
-  EXPECT_EQ(std::string(records_.Update(adviser_, request).status().message()).rfind("update_mask", 0), 0u);
+  EXPECT_EQ(std::string(records_.Update(adviser_, request).status().message())
+                .rfind("update_mask", 0),
+            0u);
 
   p.set_given_name("Amy");
   v1::Participant updated = Update(p, "given_name");
@@ -227,7 +248,8 @@ TEST_F(ParticipantRecordsTest, UpdateNeedsAMaskOfKnownFieldsAndAFreshEtag) {
   EXPECT_EQ(updated.etag(), "2");
   p.set_given_name("Stale");  // still carries etag "1"
   Update(p, "given_name", absl::StatusCode::kAborted);
-  EXPECT_EQ(Events(), (std::vector<std::string>{"ParticipantCreated", "ParticipantUpdated"}));
+  EXPECT_EQ(Events(), (std::vector<std::string>{"ParticipantCreated",
+                                                "ParticipantUpdated"}));
 }
 
 TEST_F(ParticipantRecordsTest, StatusFollowsTheProgrammeAndDatesTheSpell) {
@@ -243,7 +265,8 @@ TEST_F(ParticipantRecordsTest, StatusFollowsTheProgrammeAndDatesTheSpell) {
   EXPECT_EQ(p.spells(0).history_size(), 3);
   p.set_status(v1::STARTED);
   Update(p, "status", absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(Events(), (std::vector<std::string>{"ParticipantCreated", "ParticipantStatusChanged",
+  EXPECT_EQ(Events(), (std::vector<std::string>{"ParticipantCreated",
+                                                "ParticipantStatusChanged",
                                                 "ParticipantStatusChanged"}));
 }
 
@@ -267,7 +290,8 @@ TEST_F(ParticipantRecordsTest, DeleteRemovesTheRecordAndFreesTheIdentity) {
   ASSERT_TRUE(records_.Delete(adviser_, del).ok());
   v1::GetParticipantRequest get;
   get.set_name(p.name());
-  EXPECT_EQ(records_.Get(adviser_, get).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(records_.Get(adviser_, get).status().code(),
+            absl::StatusCode::kNotFound);
   EXPECT_EQ(Stored(), 0);
   EXPECT_TRUE(records_.Create(adviser_, Request("r2")).ok());
 }
@@ -284,7 +308,8 @@ TEST_F(ParticipantRecordsTest, ConsentIsGivenListedAndWithdrawn) {
   ASSERT_TRUE(consent.ok()) << consent.status();
   EXPECT_TRUE(consent->live());
   EXPECT_EQ(consent->recorded_by(), "adviser-1");
-  EXPECT_EQ(records_.CreateConsent(adviser_, give)->name(), consent->name());  // retry
+  EXPECT_EQ(records_.CreateConsent(adviser_, give)->name(),
+            consent->name());  // retry
 
   v1::WithdrawConsentRequest withdraw;
   withdraw.set_name(consent->name());
@@ -300,8 +325,9 @@ TEST_F(ParticipantRecordsTest, ConsentIsGivenListedAndWithdrawn) {
   EXPECT_EQ(records_.ListConsents(adviser_, list)->consents_size(), 0);
   list.set_include_withdrawn(true);
   EXPECT_EQ(records_.ListConsents(adviser_, list)->consents_size(), 1);
-  EXPECT_EQ(Events(), (std::vector<std::string>{"ParticipantCreated", "ConsentGiven",
-                                                "ConsentWithdrawn"}));
+  EXPECT_EQ(Events(),
+            (std::vector<std::string>{"ParticipantCreated", "ConsentGiven",
+                                      "ConsentWithdrawn"}));
 }
 
 TEST_F(ParticipantRecordsTest, EqualityDataOnlyUnderConsentAndForItsPurpose) {
@@ -328,7 +354,8 @@ TEST_F(ParticipantRecordsTest, EqualityDataOnlyUnderConsentAndForItsPurpose) {
   EXPECT_EQ(records_.GetEqualityData(adviser_, get).status().code(),
             absl::StatusCode::kPermissionDenied);
   get.set_purpose(v1::EQUALITY_MONITORING);
-  EXPECT_EQ(records_.GetEqualityData(adviser_, get)->ethnicity(), "Prefer not to say");
+  EXPECT_EQ(records_.GetEqualityData(adviser_, get)->ethnicity(),
+            "Prefer not to say");
 
   v1::WithdrawConsentRequest withdraw;
   withdraw.set_name(consent->name());
@@ -336,10 +363,13 @@ TEST_F(ParticipantRecordsTest, EqualityDataOnlyUnderConsentAndForItsPurpose) {
   EXPECT_EQ(records_.GetEqualityData(adviser_, get).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(Events().back(), "EqualityDataErased");
-  ASSERT_TRUE(records_.CreateConsent(adviser_, [&] {
-                give.set_request_id("c2");
-                return give;
-              }()).ok());
+  ASSERT_TRUE(records_
+                  .CreateConsent(adviser_,
+                                 [&] {
+                                   give.set_request_id("c2");
+                                   return give;
+                                 }())
+                  .ok());
   EXPECT_EQ(records_.GetEqualityData(adviser_, get).status().code(),
             absl::StatusCode::kNotFound);  // erased, not hidden
 }
@@ -349,9 +379,11 @@ TEST_F(ParticipantRecordsTest, StoreDownIsUnavailable) {
   store_.SetUnavailable(true);
   v1::GetParticipantRequest get;
   get.set_name(p.name());
-  EXPECT_EQ(records_.Get(adviser_, get).status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(records_.Create(adviser_, Request("r2", "JK654321B")).status().code(),
+  EXPECT_EQ(records_.Get(adviser_, get).status().code(),
             absl::StatusCode::kUnavailable);
+  EXPECT_EQ(
+      records_.Create(adviser_, Request("r2", "JK654321B")).status().code(),
+      absl::StatusCode::kUnavailable);
   EXPECT_FALSE(records_.Ready().ok());
   store_.SetUnavailable(false);
   EXPECT_TRUE(records_.Get(adviser_, get).ok());

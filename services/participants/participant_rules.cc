@@ -18,14 +18,16 @@ using validation::ToCivilDay;
 
 absl::Status CheckDates(absl::string_view prefix, absl::CivilDay today,
                         const v1::Participant& p) {
-  ASSIGN_OR_RETURN(absl::CivilDay referral,
-                   ToCivilDay(FieldPath(prefix, "referral_date"), p.referral_date()));
+  ASSIGN_OR_RETURN(
+      absl::CivilDay referral,
+      ToCivilDay(FieldPath(prefix, "referral_date"), p.referral_date()));
   RETURN_IF_ERROR(validation::CheckNotAfter(FieldPath(prefix, "referral_date"),
                                             referral, today, "today"));
-  ASSIGN_OR_RETURN(absl::CivilDay birth,
-                   ToCivilDay(FieldPath(prefix, "date_of_birth"), p.date_of_birth()));
-  RETURN_IF_ERROR(validation::CheckAgeInRange(FieldPath(prefix, "date_of_birth"),
-                                              birth, today, kMinAge, kMaxAge));
+  ASSIGN_OR_RETURN(
+      absl::CivilDay birth,
+      ToCivilDay(FieldPath(prefix, "date_of_birth"), p.date_of_birth()));
+  RETURN_IF_ERROR(validation::CheckAgeInRange(
+      FieldPath(prefix, "date_of_birth"), birth, today, kMinAge, kMaxAge));
   if (birth >= referral) {
     return InvalidField(FieldPath(prefix, "date_of_birth"),
                         "must be before referral_date");
@@ -35,12 +37,15 @@ absl::Status CheckDates(absl::string_view prefix, absl::CivilDay today,
 
 }  // namespace
 
-absl::Status NormaliseContact(absl::string_view prefix, v1::ContactDetails& contact) {
-  ASSIGN_OR_RETURN(std::string email,
-                   validation::NormaliseEmail(FieldPath(prefix, "email"), contact.email()));
+absl::Status NormaliseContact(absl::string_view prefix,
+                              v1::ContactDetails& contact) {
+  ASSIGN_OR_RETURN(
+      std::string email,
+      validation::NormaliseEmail(FieldPath(prefix, "email"), contact.email()));
   contact.set_email(email);
   ASSIGN_OR_RETURN(std::string phone,
-                   validation::NormaliseUkPhone(FieldPath(prefix, "phone"), contact.phone()));
+                   validation::NormaliseUkPhone(FieldPath(prefix, "phone"),
+                                                contact.phone()));
   contact.set_phone(phone);
   if (contact.address_lines_size() > kMaxAddressLines) {
     return InvalidField(FieldPath(prefix, "address_lines"),
@@ -59,9 +64,10 @@ absl::Status NormaliseContact(absl::string_view prefix, v1::ContactDetails& cont
   return absl::OkStatus();
 }
 
-absl::Status NormaliseParticipant(absl::string_view prefix, absl::CivilDay today,
-                                  v1::Participant& p) {
-  RETURN_IF_ERROR(CheckResourceId(FieldPath(prefix, "programme"), p.programme()));
+absl::Status NormaliseParticipant(absl::string_view prefix,
+                                  absl::CivilDay today, v1::Participant& p) {
+  RETURN_IF_ERROR(
+      CheckResourceId(FieldPath(prefix, "programme"), p.programme()));
   if (!p.adviser().empty()) {
     RETURN_IF_ERROR(CheckResourceId(FieldPath(prefix, "adviser"), p.adviser()));
   }
@@ -83,7 +89,8 @@ absl::Status NormaliseParticipant(absl::string_view prefix, absl::CivilDay today
   return NormaliseContact(FieldPath(prefix, "contact"), *p.mutable_contact());
 }
 
-absl::Status CheckTransition(v1::ParticipantStatus from, v1::ParticipantStatus to) {
+absl::Status CheckTransition(v1::ParticipantStatus from,
+                             v1::ParticipantStatus to) {
   using S = v1::ParticipantStatus;
   static const auto allowed = [](S a, S b) {
     switch (a) {
@@ -99,13 +106,16 @@ absl::Status CheckTransition(v1::ParticipantStatus from, v1::ParticipantStatus t
         return false;
     }
   };
-  if (to == v1::PARTICIPANT_STATUS_UNSPECIFIED || !v1::ParticipantStatus_IsValid(to)) {
-    return InvalidField("participant.status", "must be one of the listed statuses");
+  if (to == v1::PARTICIPANT_STATUS_UNSPECIFIED ||
+      !v1::ParticipantStatus_IsValid(to)) {
+    return InvalidField("participant.status",
+                        "must be one of the listed statuses");
   }
   if (!allowed(from, to)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "participant.status: cannot move from ", v1::ParticipantStatus_Name(from),
-        " to ", v1::ParticipantStatus_Name(to)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("participant.status: cannot move from ",
+                     v1::ParticipantStatus_Name(from), " to ",
+                     v1::ParticipantStatus_Name(to)));
   }
   return absl::OkStatus();
 }
@@ -113,7 +123,8 @@ absl::Status CheckTransition(v1::ParticipantStatus from, v1::ParticipantStatus t
 absl::Status NormaliseConsent(absl::string_view prefix, v1::Consent& consent) {
   if (consent.purpose() == v1::CONSENT_PURPOSE_UNSPECIFIED ||
       !v1::ConsentPurpose_IsValid(consent.purpose())) {
-    return InvalidField(FieldPath(prefix, "purpose"), "must be one of the listed purposes");
+    return InvalidField(FieldPath(prefix, "purpose"),
+                        "must be one of the listed purposes");
   }
   if (consent.data_categories_size() == 0) {
     return RequiredField(FieldPath(prefix, "data_categories"));
@@ -121,12 +132,14 @@ absl::Status NormaliseConsent(absl::string_view prefix, v1::Consent& consent) {
   for (int i = 0; i < consent.data_categories_size(); ++i) {
     int c = consent.data_categories(i);
     if (c == v1::DATA_CATEGORY_UNSPECIFIED || !v1::DataCategory_IsValid(c)) {
-      return InvalidField(absl::StrCat(FieldPath(prefix, "data_categories"), "[", i, "]"),
-                          "must be one of the listed categories");
+      return InvalidField(
+          absl::StrCat(FieldPath(prefix, "data_categories"), "[", i, "]"),
+          "must be one of the listed categories");
     }
   }
   if (consent.organisations_size() > 50) {
-    return InvalidField(FieldPath(prefix, "organisations"), "at most 50 organisations");
+    return InvalidField(FieldPath(prefix, "organisations"),
+                        "at most 50 organisations");
   }
   for (int i = 0; i < consent.organisations_size(); ++i) {
     RETURN_IF_ERROR(CheckResourceId(
@@ -137,14 +150,18 @@ absl::Status NormaliseConsent(absl::string_view prefix, v1::Consent& consent) {
                    /*required=*/false);
 }
 
-absl::Status NormaliseEqualityData(absl::string_view prefix, v1::EqualityData& data) {
-  RETURN_IF_ERROR(CheckText(FieldPath(prefix, "disability"), data.disability(), 100, false));
+absl::Status NormaliseEqualityData(absl::string_view prefix,
+                                   v1::EqualityData& data) {
+  RETURN_IF_ERROR(CheckText(FieldPath(prefix, "disability"), data.disability(),
+                            100, false));
   RETURN_IF_ERROR(CheckText(FieldPath(prefix, "long_term_health_condition"),
                             data.long_term_health_condition(), 100, false));
-  RETURN_IF_ERROR(CheckText(FieldPath(prefix, "ethnicity"), data.ethnicity(), 100, false));
+  RETURN_IF_ERROR(
+      CheckText(FieldPath(prefix, "ethnicity"), data.ethnicity(), 100, false));
   RETURN_IF_ERROR(CheckText(FieldPath(prefix, "sex"), data.sex(), 100, false));
   if (!v1::AgeBand_IsValid(data.age_band())) {
-    return InvalidField(FieldPath(prefix, "age_band"), "must be one of the listed bands");
+    return InvalidField(FieldPath(prefix, "age_band"),
+                        "must be one of the listed bands");
   }
   return absl::OkStatus();
 }
@@ -163,7 +180,8 @@ v1::ParticipantFacts FactsOf(const v1::Participant& p) {
     const v1::ProgrammeSpell& spell = *p.spells().rbegin();
     facts.set_spell(spell.number());
     *facts.mutable_referral_date() = spell.referral_date();
-    if (spell.has_start_date()) *facts.mutable_start_date() = spell.start_date();
+    if (spell.has_start_date())
+      *facts.mutable_start_date() = spell.start_date();
     if (spell.has_exit_date()) *facts.mutable_exit_date() = spell.exit_date();
   }
   return facts;
@@ -187,11 +205,12 @@ absl::StatusOr<std::string> ParseContractName(absl::string_view field,
 namespace {
 
 // Parses the first four segments "contracts/{c}/participants/{p}" of `parts`.
-absl::StatusOr<ParticipantName> ParseParts(absl::string_view field,
-                                           const std::vector<absl::string_view>& parts,
-                                           absl::string_view shape) {
-  if (parts.size() < 4 || parts[0] != "contracts" || parts[2] != "participants" ||
-      !CheckResourceId(field, parts[1]).ok() || !CheckResourceId(field, parts[3]).ok()) {
+absl::StatusOr<ParticipantName> ParseParts(
+    absl::string_view field, const std::vector<absl::string_view>& parts,
+    absl::string_view shape) {
+  if (parts.size() < 4 || parts[0] != "contracts" ||
+      parts[2] != "participants" || !CheckResourceId(field, parts[1]).ok() ||
+      !CheckResourceId(field, parts[3]).ok()) {
     return InvalidField(field, absl::StrCat("must be ", shape));
   }
   return ParticipantName{std::string(parts[1]), std::string(parts[3])};
@@ -203,8 +222,10 @@ absl::StatusOr<ParticipantName> ParseParticipantName(absl::string_view field,
                                                      absl::string_view name) {
   if (name.empty()) return RequiredField(field);
   std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
-  constexpr absl::string_view kShape = "contracts/{contract}/participants/{participant}";
-  if (parts.size() != 4) return InvalidField(field, absl::StrCat("must be ", kShape));
+  constexpr absl::string_view kShape =
+      "contracts/{contract}/participants/{participant}";
+  if (parts.size() != 4)
+    return InvalidField(field, absl::StrCat("must be ", kShape));
   return ParseParts(field, parts, kShape);
 }
 
@@ -214,10 +235,12 @@ absl::StatusOr<std::pair<ParticipantName, std::string>> ParseConsentName(
   std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
   constexpr absl::string_view kShape =
       "contracts/{contract}/participants/{participant}/consents/{consent}";
-  if (parts.size() != 6 || parts[4] != "consents" || !CheckResourceId(field, parts[5]).ok()) {
+  if (parts.size() != 6 || parts[4] != "consents" ||
+      !CheckResourceId(field, parts[5]).ok()) {
     return InvalidField(field, absl::StrCat("must be ", kShape));
   }
-  ASSIGN_OR_RETURN(ParticipantName participant, ParseParts(field, parts, kShape));
+  ASSIGN_OR_RETURN(ParticipantName participant,
+                   ParseParts(field, parts, kShape));
   return std::make_pair(participant, std::string(parts[5]));
 }
 

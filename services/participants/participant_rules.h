@@ -25,21 +25,25 @@ inline constexpr int kMaxAddressLineLength = 100;
 // Checks and normalises, in place, the caller-supplied fields of a
 // participant (`prefix` is its path in the request, e.g. "participant").
 // Output-only fields are left alone. `today` is the date in Europe/London.
-absl::Status NormaliseParticipant(absl::string_view prefix, absl::CivilDay today,
+absl::Status NormaliseParticipant(absl::string_view prefix,
+                                  absl::CivilDay today,
                                   v1::Participant& participant);
 
 // The contact part alone, for updates of one contact field.
-absl::Status NormaliseContact(absl::string_view prefix, v1::ContactDetails& contact);
+absl::Status NormaliseContact(absl::string_view prefix,
+                              v1::ContactDetails& contact);
 
 // OK when a participant may move from `from` to `to`; FAILED_PRECONDITION
 // naming both otherwise.
-absl::Status CheckTransition(v1::ParticipantStatus from, v1::ParticipantStatus to);
+absl::Status CheckTransition(v1::ParticipantStatus from,
+                             v1::ParticipantStatus to);
 
 // Checks a consent as given by a caller.
 absl::Status NormaliseConsent(absl::string_view prefix, v1::Consent& consent);
 
 // Checks equality-monitoring answers.
-absl::Status NormaliseEqualityData(absl::string_view prefix, v1::EqualityData& data);
+absl::Status NormaliseEqualityData(absl::string_view prefix,
+                                   v1::EqualityData& data);
 
 // KPI facts of a participant for events: no identity or contact data.
 v1::ParticipantFacts FactsOf(const v1::Participant& participant);

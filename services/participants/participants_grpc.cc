@@ -7,83 +7,96 @@ namespace employability::participants {
 using server::Serve;
 
 grpc::ServerUnaryReactor* ParticipantsService::CreateParticipant(
-    grpc::CallbackServerContext* context, const v1::CreateParticipantRequest* request,
-    v1::Participant* response) {
-  return Serve(context, workers_, response, [this, request](const auth::Caller& caller) {
-    return records_.Create(caller, *request);
-  });
+    grpc::CallbackServerContext* context,
+    const v1::CreateParticipantRequest* request, v1::Participant* response) {
+  return Serve(context, workers_, response,
+               [this, request](const auth::Caller& caller) {
+                 return records_.Create(caller, *request);
+               });
 }
 
 grpc::ServerUnaryReactor* ParticipantsService::GetParticipant(
-    grpc::CallbackServerContext* context, const v1::GetParticipantRequest* request,
-    v1::Participant* response) {
-  return Serve(context, workers_, response, [this, request](const auth::Caller& caller) {
-    return records_.Get(caller, *request);
-  });
+    grpc::CallbackServerContext* context,
+    const v1::GetParticipantRequest* request, v1::Participant* response) {
+  return Serve(context, workers_, response,
+               [this, request](const auth::Caller& caller) {
+                 return records_.Get(caller, *request);
+               });
 }
 
 grpc::ServerUnaryReactor* ParticipantsService::ListParticipants(
-    grpc::CallbackServerContext* context, const v1::ListParticipantsRequest* request,
+    grpc::CallbackServerContext* context,
+    const v1::ListParticipantsRequest* request,
     v1::ListParticipantsResponse* response) {
-  return Serve(context, workers_, response, [this, request](const auth::Caller& caller) {
-    return records_.List(caller, *request);
-  });
+  return Serve(context, workers_, response,
+               [this, request](const auth::Caller& caller) {
+                 return records_.List(caller, *request);
+               });
 }
 
 grpc::ServerUnaryReactor* ParticipantsService::UpdateParticipant(
-    grpc::CallbackServerContext* context, const v1::UpdateParticipantRequest* request,
-    v1::Participant* response) {
-  return Serve(context, workers_, response, [this, request](const auth::Caller& caller) {
-    return records_.Update(caller, *request);
-  });
+    grpc::CallbackServerContext* context,
+    const v1::UpdateParticipantRequest* request, v1::Participant* response) {
+  return Serve(context, workers_, response,
+               [this, request](const auth::Caller& caller) {
+                 return records_.Update(caller, *request);
+               });
 }
 
 grpc::ServerUnaryReactor* ParticipantsService::DeleteParticipant(
-    grpc::CallbackServerContext* context, const v1::DeleteParticipantRequest* request,
+    grpc::CallbackServerContext* context,
+    const v1::DeleteParticipantRequest* request,
     google::protobuf::Empty* response) {
-  return Serve(context, workers_, response, [this, request](const auth::Caller& caller) {
-    return records_.Delete(caller, *request);
-  });
+  return Serve(context, workers_, response,
+               [this, request](const auth::Caller& caller) {
+                 return records_.Delete(caller, *request);
+               });
 }
 
 grpc::ServerUnaryReactor* ParticipantsService::CreateConsent(
-    grpc::CallbackServerContext* context, const v1::CreateConsentRequest* request,
-    v1::Consent* response) {
-  return Serve(context, workers_, response, [this, request](const auth::Caller& caller) {
-    return records_.CreateConsent(caller, *request);
-  });
+    grpc::CallbackServerContext* context,
+    const v1::CreateConsentRequest* request, v1::Consent* response) {
+  return Serve(context, workers_, response,
+               [this, request](const auth::Caller& caller) {
+                 return records_.CreateConsent(caller, *request);
+               });
 }
 
 grpc::ServerUnaryReactor* ParticipantsService::WithdrawConsent(
-    grpc::CallbackServerContext* context, const v1::WithdrawConsentRequest* request,
-    v1::Consent* response) {
-  return Serve(context, workers_, response, [this, request](const auth::Caller& caller) {
-    return records_.WithdrawConsent(caller, *request);
-  });
+    grpc::CallbackServerContext* context,
+    const v1::WithdrawConsentRequest* request, v1::Consent* response) {
+  return Serve(context, workers_, response,
+               [this, request](const auth::Caller& caller) {
+                 return records_.WithdrawConsent(caller, *request);
+               });
 }
 
 grpc::ServerUnaryReactor* ParticipantsService::ListConsents(
-    grpc::CallbackServerContext* context, const v1::ListConsentsRequest* request,
+    grpc::CallbackServerContext* context,
+    const v1::ListConsentsRequest* request,
     v1::ListConsentsResponse* response) {
-  return Serve(context, workers_, response, [this, request](const auth::Caller& caller) {
-    return records_.ListConsents(caller, *request);
-  });
+  return Serve(context, workers_, response,
+               [this, request](const auth::Caller& caller) {
+                 return records_.ListConsents(caller, *request);
+               });
 }
 
 grpc::ServerUnaryReactor* ParticipantsService::UpdateEqualityData(
-    grpc::CallbackServerContext* context, const v1::UpdateEqualityDataRequest* request,
-    v1::EqualityData* response) {
-  return Serve(context, workers_, response, [this, request](const auth::Caller& caller) {
-    return records_.UpdateEqualityData(caller, *request);
-  });
+    grpc::CallbackServerContext* context,
+    const v1::UpdateEqualityDataRequest* request, v1::EqualityData* response) {
+  return Serve(context, workers_, response,
+               [this, request](const auth::Caller& caller) {
+                 return records_.UpdateEqualityData(caller, *request);
+               });
 }
 
 grpc::ServerUnaryReactor* ParticipantsService::GetEqualityData(
-    grpc::CallbackServerContext* context, const v1::GetEqualityDataRequest* request,
-    v1::EqualityData* response) {
-  return Serve(context, workers_, response, [this, request](const auth::Caller& caller) {
-    return records_.GetEqualityData(caller, *request);
-  });
+    grpc::CallbackServerContext* context,
+    const v1::GetEqualityDataRequest* request, v1::EqualityData* response) {
+  return Serve(context, workers_, response,
+               [this, request](const auth::Caller& caller) {
+                 return records_.GetEqualityData(caller, *request);
+               });
 }
 
 namespace {
@@ -106,7 +119,8 @@ class ParticipantsModule final : public server::ServiceModule {
 
 }  // namespace
 
-std::unique_ptr<server::ServiceModule> NewModule(const server::ServiceDeps& deps) {
+std::unique_ptr<server::ServiceModule> NewModule(
+    const server::ServiceDeps& deps) {
   return std::make_unique<ParticipantsModule>(deps);
 }
 

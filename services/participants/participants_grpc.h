@@ -42,7 +42,8 @@ class ParticipantsService final : public v1::Participants::CallbackService {
       const v1::CreateConsentRequest* request, v1::Consent* response) override;
   grpc::ServerUnaryReactor* WithdrawConsent(
       grpc::CallbackServerContext* context,
-      const v1::WithdrawConsentRequest* request, v1::Consent* response) override;
+      const v1::WithdrawConsentRequest* request,
+      v1::Consent* response) override;
   grpc::ServerUnaryReactor* ListConsents(
       grpc::CallbackServerContext* context,
       const v1::ListConsentsRequest* request,
@@ -62,7 +63,8 @@ class ParticipantsService final : public v1::Participants::CallbackService {
 };
 
 // The participants service as a module of a server (suite or standalone).
-std::unique_ptr<server::ServiceModule> NewModule(const server::ServiceDeps& deps);
+std::unique_ptr<server::ServiceModule> NewModule(
+    const server::ServiceDeps& deps);
 
 }  // namespace employability::participants
 

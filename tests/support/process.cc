@@ -43,7 +43,8 @@ std::vector<std::string> ChildEnvironment(const Subprocess::Options& options) {
     }
     if (!dropped) env.emplace_back(entry);
   }
-  for (const auto& [name, value] : options.set) env.push_back(absl::StrCat(name, "=", value));
+  for (const auto& [name, value] : options.set)
+    env.push_back(absl::StrCat(name, "=", value));
   return env;
 }
 
@@ -74,10 +75,11 @@ absl::StatusOr<int> FreeLoopbackPort() {
   return ntohs(address.sin_port);
 }
 
-absl::StatusOr<std::unique_ptr<TempDir>> TempDir::Create(const std::string& prefix) {
+absl::StatusOr<std::unique_ptr<TempDir>> TempDir::Create(
+    const std::string& prefix) {
   const char* tmp = std::getenv("TMPDIR");
-  std::string pattern =
-      absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/", prefix, "-XXXXXX");
+  std::string pattern = absl::StrCat(
+      tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/", prefix, "-XXXXXX");
   if (mkdtemp(pattern.data()) == nullptr) return Errno("mkdtemp");
   return std::unique_ptr<TempDir>(new TempDir(pattern));
 }
@@ -94,7 +96,8 @@ std::string ReadFileOrEmpty(const std::string& path) {
   return content.str();
 }
 
-absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(const Options& options) {
+absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
+    const Options& options) {
   if (options.argv.empty()) return absl::InvalidArgumentError("argv is empty");
   std::vector<std::string> args = options.argv;
   std::vector<std::string> env = ChildEnvironment(options);
@@ -159,7 +162,8 @@ bool Subprocess::Running() {
 }
 
 absl::Status Subprocess::Signal(int signal) {
-  if (!Running()) return absl::FailedPreconditionError("the process has exited");
+  if (!Running())
+    return absl::FailedPreconditionError("the process has exited");
   if (kill(pid_, signal) != 0) return Errno("kill");
   return absl::OkStatus();
 }
@@ -169,14 +173,20 @@ absl::StatusOr<int> Subprocess::Wait(absl::Duration timeout) {
   while (Running()) {
     if (absl::Now() >= deadline) {
       return absl::DeadlineExceededError(
-          absl::StrCat("process ", pid_, " still runs after ", absl::FormatDuration(timeout)));
+          absl::StrCat("process ", pid_, " still runs after ",
+                       absl::FormatDuration(timeout)));
     }
-    absl::SleepFor(absl::Milliseconds(10));  // polling waitpid; no SIGCHLD games
+    absl::SleepFor(
+        absl::Milliseconds(10));  // polling waitpid; no SIGCHLD games
   }
   return *exit_code_;
 }
 
-std::string Subprocess::Stdout() const { return ReadFileOrEmpty(log_dir_ + "/stdout"); }
-std::string Subprocess::Stderr() const { return ReadFileOrEmpty(log_dir_ + "/stderr"); }
+std::string Subprocess::Stdout() const {
+  return ReadFileOrEmpty(log_dir_ + "/stdout");
+}
+std::string Subprocess::Stderr() const {
+  return ReadFileOrEmpty(log_dir_ + "/stderr");
+}
 
 }  // namespace employability::test_support

@@ -26,7 +26,8 @@ absl::StatusOr<int> FreeLoopbackPort();
 // when this object goes.
 class TempDir {
  public:
-  static absl::StatusOr<std::unique_ptr<TempDir>> Create(const std::string& prefix);
+  static absl::StatusOr<std::unique_ptr<TempDir>> Create(
+      const std::string& prefix);
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
@@ -56,7 +57,8 @@ class Subprocess {
 
   // Starts the child. It is killed (SIGKILL) if the thread that started it
   // exits first, so that a crashed test leaves no stray server behind.
-  static absl::StatusOr<std::unique_ptr<Subprocess>> Start(const Options& options);
+  static absl::StatusOr<std::unique_ptr<Subprocess>> Start(
+      const Options& options);
   // Kills the child (SIGKILL) if it still runs, and reaps it.
   ~Subprocess();
   Subprocess(const Subprocess&) = delete;

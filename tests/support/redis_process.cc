@@ -41,7 +41,8 @@ bool RedisAnswersPing(int port, absl::Duration timeout) {
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   address.sin_port = htons(static_cast<uint16_t>(port));
   bool pong = false;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) ==
+      0) {
     constexpr char kPing[] = "PING\r\n";
     char reply[16] = {};
     if (send(fd, kPing, sizeof(kPing) - 1, MSG_NOSIGNAL) == sizeof(kPing) - 1) {
@@ -53,7 +54,8 @@ bool RedisAnswersPing(int port, absl::Duration timeout) {
   return pong;
 }
 
-absl::StatusOr<std::unique_ptr<RedisProcess>> RedisProcess::Launch(Options options) {
+absl::StatusOr<std::unique_ptr<RedisProcess>> RedisProcess::Launch(
+    Options options) {
   absl::Status last = absl::UnknownError("no attempt made");
   // A free port can be taken between our probe and redis-server's bind;
   // then redis-server exits and we try another.
@@ -62,7 +64,8 @@ absl::StatusOr<std::unique_ptr<RedisProcess>> RedisProcess::Launch(Options optio
     if (!dir.ok()) return dir.status();
     absl::StatusOr<int> port = FreeLoopbackPort();
     if (!port.ok()) return port.status();
-    std::unique_ptr<RedisProcess> redis(new RedisProcess(options, *std::move(dir), *port));
+    std::unique_ptr<RedisProcess> redis(
+        new RedisProcess(options, *std::move(dir), *port));
     last = redis->Start();
     if (last.ok()) return redis;
   }
@@ -71,7 +74,9 @@ absl::StatusOr<std::unique_ptr<RedisProcess>> RedisProcess::Launch(Options optio
 
 RedisProcess::~RedisProcess() { process_.reset(); }  // SIGKILL, reaped
 
-std::string RedisProcess::address() const { return absl::StrCat("127.0.0.1:", port_); }
+std::string RedisProcess::address() const {
+  return absl::StrCat("127.0.0.1:", port_);
+}
 
 std::string RedisProcess::Log() const {
   return process_ != nullptr ? process_->Stdout()
@@ -79,15 +84,29 @@ std::string RedisProcess::Log() const {
 }
 
 absl::Status RedisProcess::Start() {
-  if (process_ != nullptr) return absl::FailedPreconditionError("redis-server already runs");
+  if (process_ != nullptr)
+    return absl::FailedPreconditionError("redis-server already runs");
   Subprocess::Options spawn;
-  spawn.argv = {"redis-server", "--port", absl::StrCat(port_), "--bind", "127.0.0.1",
-                "--dir", dir_->path(), "--save", "", "--daemonize", "no",
-                "--appendonly", options_.append_only ? "yes" : "no",
-                "--appendfsync", "always"};
+  spawn.argv = {"redis-server",
+                "--port",
+                absl::StrCat(port_),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                dir_->path(),
+                "--save",
+                "",
+                "--daemonize",
+                "no",
+                "--appendonly",
+                options_.append_only ? "yes" : "no",
+                "--appendfsync",
+                "always"};
   spawn.log_dir = dir_->path();
-  const int ready_before = ReadyLines(ReadFileOrEmpty(dir_->path() + "/stdout"));
-  absl::StatusOr<std::unique_ptr<Subprocess>> process = Subprocess::Start(spawn);
+  const int ready_before =
+      ReadyLines(ReadFileOrEmpty(dir_->path() + "/stdout"));
+  absl::StatusOr<std::unique_ptr<Subprocess>> process =
+      Subprocess::Start(spawn);
   if (!process.ok()) return process.status();
   const absl::Time deadline = absl::Now() + kStartTimeout;
   // Our own server's log line, not just a PONG: a PONG alone could come from
@@ -95,8 +114,9 @@ absl::Status RedisProcess::Start() {
   while (ReadyLines((*process)->Stdout()) <= ready_before ||
          !RedisAnswersPing(port_, absl::Milliseconds(200))) {
     if (!(*process)->Running()) {
-      return absl::UnavailableError(absl::StrCat(
-          "redis-server on port ", port_, " exited at start: ", (*process)->Stdout()));
+      return absl::UnavailableError(
+          absl::StrCat("redis-server on port ", port_,
+                       " exited at start: ", (*process)->Stdout()));
     }
     if (absl::Now() >= deadline) {
       return absl::DeadlineExceededError(
@@ -109,7 +129,8 @@ absl::Status RedisProcess::Start() {
 }
 
 absl::Status RedisProcess::Stop() {
-  if (process_ == nullptr) return absl::FailedPreconditionError("redis-server is not running");
+  if (process_ == nullptr)
+    return absl::FailedPreconditionError("redis-server is not running");
   absl::Status signalled = process_->Signal(SIGTERM);
   absl::StatusOr<int> code = process_->Wait(kStopTimeout);
   if (!code.ok()) return code.status();  // the destructor kills it
@@ -123,10 +144,12 @@ absl::StatusOr<std::string> RedisCli(const std::string& address,
   if (colon == std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat("not host:port: ", address));
   }
-  absl::StatusOr<std::unique_ptr<TempDir>> dir = TempDir::Create("emp-redis-cli");
+  absl::StatusOr<std::unique_ptr<TempDir>> dir =
+      TempDir::Create("emp-redis-cli");
   if (!dir.ok()) return dir.status();
   Subprocess::Options cli;
-  cli.argv = {"redis-cli", "-h", address.substr(0, colon), "-p", address.substr(colon + 1)};
+  cli.argv = {"redis-cli", "-h", address.substr(0, colon), "-p",
+              address.substr(colon + 1)};
   cli.argv.insert(cli.argv.end(), args.begin(), args.end());
   cli.log_dir = (*dir)->path();
   absl::StatusOr<std::unique_ptr<Subprocess>> process = Subprocess::Start(cli);
@@ -134,19 +157,21 @@ absl::StatusOr<std::string> RedisCli(const std::string& address,
   absl::StatusOr<int> code = (*process)->Wait(absl::Seconds(10));
   if (!code.ok()) return code.status();
   if (*code != 0) {
-    return absl::InternalError(
-        absl::StrCat("redis-cli exited with ", *code, ": ", (*process)->Stderr()));
+    return absl::InternalError(absl::StrCat("redis-cli exited with ", *code,
+                                            ": ", (*process)->Stderr()));
   }
   return (*process)->Stdout();
 }
 
 absl::Status RedisProcess::Pause() {
-  if (process_ == nullptr) return absl::FailedPreconditionError("redis-server is not running");
+  if (process_ == nullptr)
+    return absl::FailedPreconditionError("redis-server is not running");
   return process_->Signal(SIGSTOP);
 }
 
 absl::Status RedisProcess::Resume() {
-  if (process_ == nullptr) return absl::FailedPreconditionError("redis-server is not running");
+  if (process_ == nullptr)
+    return absl::FailedPreconditionError("redis-server is not running");
   return process_->Signal(SIGCONT);
 }
 

@@ -24,7 +24,9 @@ class RedisProcess {
   // Starts redis-server (from PATH) on a free loopback port, in a temporary
   // directory of its own, and waits until it answers PING.
   static absl::StatusOr<std::unique_ptr<RedisProcess>> Launch(Options options);
-  static absl::StatusOr<std::unique_ptr<RedisProcess>> Launch() { return Launch(Options{}); }
+  static absl::StatusOr<std::unique_ptr<RedisProcess>> Launch() {
+    return Launch(Options{});
+  }
   // Kills the server; it never outlives the test.
   ~RedisProcess();
   RedisProcess(const RedisProcess&) = delete;

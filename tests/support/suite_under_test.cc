@@ -21,7 +21,8 @@ absl::StatusOr<std::string> TestRedisAddress() {
   return std::string(address);
 }
 
-absl::StatusOr<std::unique_ptr<SuiteUnderTest>> SuiteUnderTest::Start(SuiteOptions options) {
+absl::StatusOr<std::unique_ptr<SuiteUnderTest>> SuiteUnderTest::Start(
+    SuiteOptions options) {
   if (options.redis_address.empty()) {
     absl::StatusOr<std::string> address = TestRedisAddress();
     if (!address.ok()) return address.status();
@@ -35,13 +36,16 @@ absl::StatusOr<std::unique_ptr<SuiteUnderTest>> SuiteUnderTest::Start(SuiteOptio
 
 SuiteUnderTest::~SuiteUnderTest() { Stop(); }
 
-std::string SuiteUnderTest::address() const { return absl::StrCat("127.0.0.1:", port_); }
+std::string SuiteUnderTest::address() const {
+  return absl::StrCat("127.0.0.1:", port_);
+}
 
 std::string SuiteUnderTest::metrics_address() const {
   return absl::StrCat("127.0.0.1:", metrics_port_);
 }
 
-std::unique_ptr<participants::v1::Participants::Stub> SuiteUnderTest::NewStub() const {
+std::unique_ptr<participants::v1::Participants::Stub> SuiteUnderTest::NewStub()
+    const {
   return participants::v1::Participants::NewStub(channel_);
 }
 
@@ -53,13 +57,16 @@ absl::Status SuiteUnderTest::StartParts(int port) {
   if (options_.require_redis) {
     absl::Status ping = store_->Ping();
     if (!ping.ok()) {
-      return absl::UnavailableError(absl::StrCat(
-          "Redis at ", options_.redis_address, " does not answer: ", ping.message()));
+      return absl::UnavailableError(
+          absl::StrCat("Redis at ", options_.redis_address,
+                       " does not answer: ", ping.message()));
     }
   }
-  workers_ = std::make_unique<server::WorkerPool>(options_.workers, options_.max_queued);
+  workers_ = std::make_unique<server::WorkerPool>(options_.workers,
+                                                  options_.max_queued);
   registry_ = std::make_shared<prometheus::Registry>();
-  server::ServiceDeps deps{*store_, clock_, ids_, *workers_, *registry_, key_hasher_};
+  server::ServiceDeps deps{*store_,   clock_,     ids_,
+                           *workers_, *registry_, key_hasher_};
   module_ = participants::NewModule(deps);
 
   server::ServerOptions server_options;

@@ -47,14 +47,15 @@ struct SuiteOptions {
 
 class SuiteUnderTest {
  public:
-  static absl::StatusOr<std::unique_ptr<SuiteUnderTest>> Start(SuiteOptions options = {});
+  static absl::StatusOr<std::unique_ptr<SuiteUnderTest>> Start(
+      SuiteOptions options = {});
   ~SuiteUnderTest();
   SuiteUnderTest(const SuiteUnderTest&) = delete;
   SuiteUnderTest& operator=(const SuiteUnderTest&) = delete;
 
   int port() const { return port_; }
   int metrics_port() const { return metrics_port_; }  // 0 without metrics
-  std::string address() const;          // "127.0.0.1:<port>"
+  std::string address() const;                        // "127.0.0.1:<port>"
   std::string metrics_address() const;  // "127.0.0.1:<metrics port>"
 
   // A channel to the service; a new one after each Restart().
@@ -73,7 +74,8 @@ class SuiteUnderTest {
   absl::Status Restart();
 
  private:
-  explicit SuiteUnderTest(SuiteOptions options) : options_(std::move(options)) {}
+  explicit SuiteUnderTest(SuiteOptions options)
+      : options_(std::move(options)) {}
   absl::Status StartParts(int port);
 
   SuiteOptions options_;

@@ -77,13 +77,14 @@ v1::CreateParticipantRequest CreateRequest(const std::string& contract,
 }
 
 std::string EventStream(const std::string& contract) {
-  return storage::KeySpace("participants", storage::ContractTenancy(contract)).Events();
+  return storage::KeySpace("participants", storage::ContractTenancy(contract))
+      .Events();
 }
 
 namespace {
 
-absl::StatusOr<std::vector<storage::StreamEntry>> ReadStream(storage::Store& store,
-                                                             const std::string& stream) {
+absl::StatusOr<std::vector<storage::StreamEntry>> ReadStream(
+    storage::Store& store, const std::string& stream) {
   std::vector<storage::StreamEntry> all;
   std::string after = "0-0";
   while (true) {
@@ -98,8 +99,8 @@ absl::StatusOr<std::vector<storage::StreamEntry>> ReadStream(storage::Store& sto
 
 }  // namespace
 
-absl::StatusOr<std::vector<EventEnvelope>> ReadEvents(storage::Store& store,
-                                                      const std::string& contract) {
+absl::StatusOr<std::vector<EventEnvelope>> ReadEvents(
+    storage::Store& store, const std::string& contract) {
   absl::StatusOr<std::vector<storage::StreamEntry>> entries =
       ReadStream(store, EventStream(contract));
   if (!entries.ok()) return entries.status();
@@ -107,14 +108,16 @@ absl::StatusOr<std::vector<EventEnvelope>> ReadEvents(storage::Store& store,
   for (const storage::StreamEntry& entry : *entries) {
     EventEnvelope envelope;
     if (!envelope.ParseFromString(entry.payload)) {
-      return absl::DataLossError(absl::StrCat("entry ", entry.id, " is not an EventEnvelope"));
+      return absl::DataLossError(
+          absl::StrCat("entry ", entry.id, " is not an EventEnvelope"));
     }
     events.push_back(std::move(envelope));
   }
   return events;
 }
 
-absl::StatusOr<size_t> StreamLength(storage::Store& store, const std::string& contract) {
+absl::StatusOr<size_t> StreamLength(storage::Store& store,
+                                    const std::string& contract) {
   absl::StatusOr<std::vector<storage::StreamEntry>> entries =
       ReadStream(store, EventStream(contract));
   if (!entries.ok()) return entries.status();
@@ -131,13 +134,15 @@ std::shared_ptr<grpc::Channel> NewTestChannel(const std::string& address) {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 50);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 100);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
+                                   args);
 }
 
 grpc::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
                          const std::string& service, ServingStatus* status) {
   auto stub = grpc::health::v1::Health::NewStub(channel);
-  std::unique_ptr<grpc::ClientContext> context = AnonymousContext(absl::Seconds(2));
+  std::unique_ptr<grpc::ClientContext> context =
+      AnonymousContext(absl::Seconds(2));
   grpc::health::v1::HealthCheckRequest request;
   request.set_service(service);
   grpc::health::v1::HealthCheckResponse response;
@@ -158,21 +163,35 @@ bool WaitForHealth(const std::shared_ptr<grpc::Channel>& channel,
 }
 
 std::string Describe(const grpc::Status& status) {
-  static const char* const kNames[] = {
-      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-      "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
-      "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
   const int code = status.error_code();
   return absl::StrCat(code >= 0 && code <= 16 ? kNames[code] : "code?", ": \"",
                       status.error_message(), "\"");
 }
 
-::testing::AssertionResult StatusIs(const grpc::Status& status, grpc::StatusCode code,
+::testing::AssertionResult StatusIs(const grpc::Status& status,
+                                    grpc::StatusCode code,
                                     absl::string_view field) {
   if (status.error_code() != code) {
     return ::testing::AssertionFailure()
-           << "got " << Describe(status) << ", want " << Describe(grpc::Status(code, ""));
+           << "got " << Describe(status) << ", want "
+           << Describe(grpc::Status(code, ""));
   }
   if (field.empty()) return ::testing::AssertionSuccess();
   const std::string& message = status.error_message();
@@ -181,8 +200,8 @@ std::string Describe(const grpc::Status& status) {
                       absl::string_view(":. [").find(message[field.size()]) !=
                           absl::string_view::npos);
   if (!named) {
-    return ::testing::AssertionFailure()
-           << "message does not start by naming " << field << ": " << Describe(status);
+    return ::testing::AssertionFailure() << "message does not start by naming "
+                                         << field << ": " << Describe(status);
   }
   return ::testing::AssertionSuccess();
 }

@@ -25,7 +25,8 @@ namespace v1 = ::employability::participants::v1;
 using ::employability::events::v1::EventEnvelope;
 using ServingStatus = ::grpc::health::v1::HealthCheckResponse::ServingStatus;
 
-inline constexpr char kParticipantsService[] = "employability.participants.v1.Participants";
+inline constexpr char kParticipantsService[] =
+    "employability.participants.v1.Participants";
 inline constexpr absl::Duration kCallDeadline = absl::Seconds(5);
 
 // Who calls: sent as the x-employability-organisation and -user metadata.
@@ -35,10 +36,11 @@ struct TestCaller {
 };
 
 // A context carrying the caller's metadata and a 5 s deadline.
-std::unique_ptr<grpc::ClientContext> CallContext(const TestCaller& caller = {},
-                                                 absl::Duration deadline = kCallDeadline);
+std::unique_ptr<grpc::ClientContext> CallContext(
+    const TestCaller& caller = {}, absl::Duration deadline = kCallDeadline);
 // A context with a deadline and no caller metadata at all.
-std::unique_ptr<grpc::ClientContext> AnonymousContext(absl::Duration deadline = kCallDeadline);
+std::unique_ptr<grpc::ClientContext> AnonymousContext(
+    absl::Duration deadline = kCallDeadline);
 
 // "<prefix>-<12 random characters of [a-z0-9]>": a resource id no other test
 // (process, run) uses, so that parallel ctest runs never share a contract.
@@ -57,10 +59,11 @@ v1::CreateParticipantRequest CreateRequest(const std::string& contract,
 // The participants event stream of a contract, as the protos document it.
 std::string EventStream(const std::string& contract);
 // Every entry of the contract's event stream, oldest first, decoded.
-absl::StatusOr<std::vector<EventEnvelope>> ReadEvents(storage::Store& store,
-                                                      const std::string& contract);
+absl::StatusOr<std::vector<EventEnvelope>> ReadEvents(
+    storage::Store& store, const std::string& contract);
 // The number of entries in the contract's event stream.
-absl::StatusOr<size_t> StreamLength(storage::Store& store, const std::string& contract);
+absl::StatusOr<size_t> StreamLength(storage::Store& store,
+                                    const std::string& contract);
 
 // The last path segment of a resource name.
 std::string LastSegment(const std::string& name);
@@ -84,7 +87,8 @@ std::string Describe(const grpc::Status& status);
 // Success when `status` has `code` and, if `field` is not empty, a message
 // that names the field first: the field followed by ':', ' ', '.' or '['
 // (so "participant" does not pass for "participant.programme").
-::testing::AssertionResult StatusIs(const grpc::Status& status, grpc::StatusCode code,
+::testing::AssertionResult StatusIs(const grpc::Status& status,
+                                    grpc::StatusCode code,
                                     absl::string_view field = "");
 
 // Calls `condition` every `interval` until it returns true or `timeout`
