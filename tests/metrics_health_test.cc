@@ -13,23 +13,23 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/metrics/scrape.h"
-#include "tests/support/suite_under_test.h"
-#include "tests/support/test_data.h"
+#include "tests/harness/suite_under_test.h"
+#include "tests/harness/test_data.h"
 
 namespace employability {
 namespace {
 
 using grpc::health::v1::HealthCheckResponse;
-using test_support::CallContext;
-using test_support::CheckHealth;
-using test_support::CreateRequest;
-using test_support::Describe;
-using test_support::kParticipantsService;
-using test_support::ServingStatus;
-using test_support::StatusIs;
-using test_support::SuiteUnderTest;
-using test_support::UniqueId;
-using test_support::ValidParticipant;
+using test_harness::CallContext;
+using test_harness::CheckHealth;
+using test_harness::CreateRequest;
+using test_harness::Describe;
+using test_harness::kParticipantsService;
+using test_harness::ServingStatus;
+using test_harness::StatusIs;
+using test_harness::SuiteUnderTest;
+using test_harness::UniqueId;
+using test_harness::ValidParticipant;
 namespace v1 = ::employability::participants::v1;
 
 // A series as prometheus-cpp prints it: labels in name order.
@@ -75,7 +75,7 @@ class MetricsHealthTest : public ::testing::Test {
   // sending its status, so the client can see the answer first.
   std::string ScrapeUntil(const std::string& series, double want) {
     std::string last;
-    test_support::PollUntil(
+    test_harness::PollUntil(
         [&] {
           absl::StatusOr<std::string> body = Scrape();
           if (!body.ok()) return false;
@@ -100,7 +100,7 @@ TEST_F(MetricsHealthTest, MetricsCountCallsByServiceMethodAndCode) {
         CallContext().get(), CreateRequest(contract_, ValidParticipant()),
         &out);
     ASSERT_TRUE(status.ok()) << Describe(status);
-    created_id = test_support::LastSegment(out.name());
+    created_id = test_harness::LastSegment(out.name());
   }
   v1::CreateParticipantRequest bad =
       CreateRequest(contract_, ValidParticipant());

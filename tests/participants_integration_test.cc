@@ -29,24 +29,24 @@
 #include "absl/synchronization/mutex.h"
 #include "common/storage/keys.h"
 #include "employability/participants/v1/participant_events.pb.h"
-#include "tests/support/redis_process.h"
-#include "tests/support/suite_under_test.h"
-#include "tests/support/test_data.h"
+#include "tests/harness/redis_process.h"
+#include "tests/harness/suite_under_test.h"
+#include "tests/harness/test_data.h"
 
 namespace employability {
 namespace {
 
 using ::google::protobuf::util::MessageDifferencer;
-using test_support::CallContext;
-using test_support::ContractName;
-using test_support::CreateRequest;
-using test_support::Describe;
-using test_support::EventEnvelope;
-using test_support::StatusIs;
-using test_support::SuiteUnderTest;
-using test_support::TestCaller;
-using test_support::UniqueId;
-using test_support::ValidParticipant;
+using test_harness::CallContext;
+using test_harness::ContractName;
+using test_harness::CreateRequest;
+using test_harness::Describe;
+using test_harness::EventEnvelope;
+using test_harness::StatusIs;
+using test_harness::SuiteUnderTest;
+using test_harness::TestCaller;
+using test_harness::UniqueId;
+using test_harness::ValidParticipant;
 namespace v1 = ::employability::participants::v1;
 using Code = grpc::StatusCode;
 
@@ -71,7 +71,7 @@ type::v1::Date MakeDate(int year, int month, int day) {
 class ParticipantsIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    test_support::SuiteOptions options;
+    test_harness::SuiteOptions options;
     options.metrics = false;  // not scraped here; its 2 s stop would dominate
     absl::StatusOr<std::unique_ptr<SuiteUnderTest>> suite =
         SuiteUnderTest::Start(options);
@@ -211,14 +211,14 @@ class ParticipantsIntegrationTest : public ::testing::Test {
 
   size_t StreamLength() {
     absl::StatusOr<size_t> length =
-        test_support::StreamLength(suite_->store(), contract_);
+        test_harness::StreamLength(suite_->store(), contract_);
     EXPECT_TRUE(length.ok()) << length.status();
     return length.value_or(0);
   }
 
   std::vector<EventEnvelope> Events() {
     absl::StatusOr<std::vector<EventEnvelope>> events =
-        test_support::ReadEvents(suite_->store(), contract_);
+        test_harness::ReadEvents(suite_->store(), contract_);
     EXPECT_TRUE(events.ok()) << events.status();
     return events.value_or(std::vector<EventEnvelope>{});
   }
@@ -838,7 +838,7 @@ TEST_F(ParticipantsIntegrationTest,
   // The number is free again once the first participant changes theirs.
   v1::Participant moved = first;
   moved.set_national_insurance_number(
-      test_support::NextNationalInsuranceNumber());
+      test_harness::NextNationalInsuranceNumber());
   ASSERT_TRUE(Update(moved, {"national_insurance_number"}, &out).ok());
   change.clear_etag();
   status = Update(change, {"national_insurance_number"}, &out);
@@ -980,7 +980,7 @@ TEST_F(ParticipantsIntegrationTest, MissingOrMalformedCallerIsUnauthenticated) {
   auto without = [](const char* drop,
                     const char* organisation = "org-integration") {
     std::unique_ptr<grpc::ClientContext> context =
-        test_support::AnonymousContext();
+        test_harness::AnonymousContext();
     const std::string dropped = drop;
     if (dropped != "organisation" && dropped != "both") {
       context->AddMetadata("x-employability-organisation", organisation);
@@ -1483,7 +1483,7 @@ TEST_F(ParticipantsIntegrationTest, EventsCarryNoIdentityOrContactData) {
   ASSERT_TRUE(Delete(p.name()).ok());
 
   absl::StatusOr<std::vector<storage::StreamEntry>> entries =
-      suite_->store().StreamRead(test_support::EventStream(contract_), "0-0",
+      suite_->store().StreamRead(test_harness::EventStream(contract_), "0-0",
                                  100);
   ASSERT_TRUE(entries.ok()) << entries.status();
   ASSERT_EQ(entries->size(), 6u);
@@ -1500,7 +1500,7 @@ TEST_F(ParticipantsIntegrationTest, EventsCarryNoIdentityOrContactData) {
 
 TEST_F(ParticipantsIntegrationTest,
        KeysCarryTheContractHashTagAndNoPersonalData) {
-  absl::StatusOr<std::string> redis = test_support::TestRedisAddress();
+  absl::StatusOr<std::string> redis = test_harness::TestRedisAddress();
   ASSERT_TRUE(redis.ok()) << redis.status();
   v1::Participant p = MustCreate(DistinctivePerson());
   v1::Consent consent;
@@ -1508,7 +1508,7 @@ TEST_F(ParticipantsIntegrationTest,
   v1::EqualityData data;
   ASSERT_TRUE(PutEquality(p.name(), v1::EQUALITY_MONITORING, &data).ok());
 
-  absl::StatusOr<std::string> scan = test_support::RedisCli(
+  absl::StatusOr<std::string> scan = test_harness::RedisCli(
       *redis, {"--scan", "--pattern", absl::StrCat("*", contract_, "*")});
   ASSERT_TRUE(scan.ok()) << scan.status();
   const std::vector<std::string> keys = Lines(*scan);
@@ -1527,7 +1527,7 @@ TEST_F(ParticipantsIntegrationTest,
 }
 
 TEST_F(ParticipantsIntegrationTest, IdempotencyKeysAreKeptAtLeastADay) {
-  absl::StatusOr<std::string> redis = test_support::TestRedisAddress();
+  absl::StatusOr<std::string> redis = test_harness::TestRedisAddress();
   ASSERT_TRUE(redis.ok()) << redis.status();
   const v1::CreateParticipantRequest request =
       CreateRequest(contract_, ValidParticipant());
@@ -1537,7 +1537,7 @@ TEST_F(ParticipantsIntegrationTest, IdempotencyKeysAreKeptAtLeastADay) {
       storage::KeySpace("participants", storage::ContractTenancy(contract_))
           .Idempotency(TestCaller{}.organisation, request.request_id());
   absl::StatusOr<std::string> pttl =
-      test_support::RedisCli(*redis, {"PTTL", key});
+      test_harness::RedisCli(*redis, {"PTTL", key});
   ASSERT_TRUE(pttl.ok()) << pttl.status();
   int64_t millis = 0;
   ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(*pttl), &millis))
@@ -1550,7 +1550,7 @@ TEST_F(ParticipantsIntegrationTest, IdempotencyKeysAreKeptAtLeastADay) {
 }
 
 TEST_F(ParticipantsIntegrationTest, EventStreamFollowsTheDocumentedContract) {
-  absl::StatusOr<std::string> redis = test_support::TestRedisAddress();
+  absl::StatusOr<std::string> redis = test_harness::TestRedisAddress();
   ASSERT_TRUE(redis.ok()) << redis.status();
   MustCreate();
   MustCreate();
@@ -1562,8 +1562,8 @@ TEST_F(ParticipantsIntegrationTest, EventStreamFollowsTheDocumentedContract) {
       "  for i = 1, #entry[2], 2 do names[#names + 1] = entry[2][i] end "
       "end "
       "return names";
-  absl::StatusOr<std::string> fields = test_support::RedisCli(
-      *redis, {"EVAL", kFieldNames, "1", test_support::EventStream(contract_)});
+  absl::StatusOr<std::string> fields = test_harness::RedisCli(
+      *redis, {"EVAL", kFieldNames, "1", test_harness::EventStream(contract_)});
   ASSERT_TRUE(fields.ok()) << fields.status();
   EXPECT_EQ(Lines(*fields), (std::vector<std::string>{"event", "event"}))
       << "stream entries' field names differ from events.proto";
@@ -1571,17 +1571,17 @@ TEST_F(ParticipantsIntegrationTest, EventStreamFollowsTheDocumentedContract) {
   // The registry of streams lets a consumer discover this new tenancy.
   const std::string registry = storage::StreamRegistry("participants");
   absl::StatusOr<std::string> type =
-      test_support::RedisCli(*redis, {"TYPE", registry});
+      test_harness::RedisCli(*redis, {"TYPE", registry});
   ASSERT_TRUE(type.ok()) << type.status();
   const std::string kind(absl::StripAsciiWhitespace(*type));
   absl::StatusOr<std::string> member =
       kind == "set"
-          ? test_support::RedisCli(
+          ? test_harness::RedisCli(
                 *redis,
-                {"SISMEMBER", registry, test_support::EventStream(contract_)})
-          : test_support::RedisCli(
+                {"SISMEMBER", registry, test_harness::EventStream(contract_)})
+          : test_harness::RedisCli(
                 *redis,
-                {"ZSCORE", registry, test_support::EventStream(contract_)});
+                {"ZSCORE", registry, test_harness::EventStream(contract_)});
   ASSERT_TRUE(member.ok()) << member.status();
   EXPECT_TRUE(kind == "set" || kind == "zset") << registry << " is a " << kind;
   // SISMEMBER answers 1 for a member; ZSCORE answers its score, nothing for

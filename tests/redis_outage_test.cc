@@ -18,25 +18,25 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "tests/support/redis_process.h"
-#include "tests/support/suite_under_test.h"
-#include "tests/support/test_data.h"
+#include "tests/harness/redis_process.h"
+#include "tests/harness/suite_under_test.h"
+#include "tests/harness/test_data.h"
 
 namespace employability {
 namespace {
 
 using grpc::health::v1::HealthCheckResponse;
-using test_support::CallContext;
-using test_support::ContractName;
-using test_support::CreateRequest;
-using test_support::Describe;
-using test_support::kParticipantsService;
-using test_support::RedisProcess;
-using test_support::StatusIs;
-using test_support::SuiteUnderTest;
-using test_support::UniqueId;
-using test_support::ValidParticipant;
-using test_support::WaitForHealth;
+using test_harness::CallContext;
+using test_harness::ContractName;
+using test_harness::CreateRequest;
+using test_harness::Describe;
+using test_harness::kParticipantsService;
+using test_harness::RedisProcess;
+using test_harness::StatusIs;
+using test_harness::SuiteUnderTest;
+using test_harness::UniqueId;
+using test_harness::ValidParticipant;
+using test_harness::WaitForHealth;
 namespace v1 = ::employability::participants::v1;
 
 // Far below the calls' 5 s deadline: a failed call must not wait for it.
@@ -57,7 +57,7 @@ class RedisOutageTest : public ::testing::Test {
   }
 
   void StartSuite(bool require_redis = true) {
-    test_support::SuiteOptions options;
+    test_harness::SuiteOptions options;
     options.redis_address = redis_->address();
     options.require_redis = require_redis;
     options.metrics = false;
@@ -116,7 +116,7 @@ class RedisOutageTest : public ::testing::Test {
 
   // Polls until a Get of `name` succeeds again.
   bool RecoversWithin(const std::string& name, absl::Duration timeout) {
-    return test_support::PollUntil(
+    return test_harness::PollUntil(
         [&] {
           v1::Participant out;
           return Get(name, &out).ok();
@@ -253,7 +253,7 @@ TEST_F(RedisOutageTest, ServiceStartedWhileRedisIsDownBecomesReadyWhenItComes) {
   EXPECT_TRUE(WaitForHealth(suite_->channel(), kParticipantsService,
                             HealthCheckResponse::SERVING, kSettle));
   EXPECT_TRUE(
-      test_support::PollUntil([&] { return Create(&out).ok(); }, kSettle));
+      test_harness::PollUntil([&] { return Create(&out).ok(); }, kSettle));
 }
 
 }  // namespace

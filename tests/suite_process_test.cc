@@ -18,10 +18,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/metrics/scrape.h"
-#include "tests/support/process.h"
-#include "tests/support/redis_process.h"
-#include "tests/support/suite_under_test.h"
-#include "tests/support/test_data.h"
+#include "tests/harness/process.h"
+#include "tests/harness/redis_process.h"
+#include "tests/harness/suite_under_test.h"
+#include "tests/harness/test_data.h"
 
 #ifndef SUITE_BINARY
 #error "SUITE_BINARY must name the employability_suite binary"
@@ -31,17 +31,17 @@ namespace employability {
 namespace {
 
 using grpc::health::v1::HealthCheckResponse;
-using test_support::CallContext;
-using test_support::CreateRequest;
-using test_support::Describe;
-using test_support::FreeLoopbackPort;
-using test_support::kParticipantsService;
-using test_support::RedisProcess;
-using test_support::Subprocess;
-using test_support::TempDir;
-using test_support::UniqueId;
-using test_support::ValidParticipant;
-using test_support::WaitForHealth;
+using test_harness::CallContext;
+using test_harness::CreateRequest;
+using test_harness::Describe;
+using test_harness::FreeLoopbackPort;
+using test_harness::kParticipantsService;
+using test_harness::RedisProcess;
+using test_harness::Subprocess;
+using test_harness::TempDir;
+using test_harness::UniqueId;
+using test_harness::ValidParticipant;
+using test_harness::WaitForHealth;
 namespace v1 = ::employability::participants::v1;
 
 // Generous: a sanitized binary on a busy 2-core machine starts slowly.
@@ -104,8 +104,8 @@ class SuiteProcessTest : public ::testing::Test {
   // takes too long. Reading the log first spares the client gRPC's
   // reconnect backoff after connecting too early.
   bool BecomesReady(Subprocess& process, int port) {
-    auto channel = test_support::NewTestChannel(Loopback(port));
-    bool ready = test_support::PollUntil(
+    auto channel = test_harness::NewTestChannel(Loopback(port));
+    bool ready = test_harness::PollUntil(
         [&] {
           return !process.Running() ||
                  absl::StrContains(process.Stdout(), "serving gRPC on port");
@@ -124,7 +124,7 @@ class SuiteProcessTest : public ::testing::Test {
 };
 
 TEST_F(SuiteProcessTest, ServesAndStopsGracefullyOnSigterm) {
-  absl::StatusOr<std::string> redis = test_support::TestRedisAddress();
+  absl::StatusOr<std::string> redis = test_harness::TestRedisAddress();
   ASSERT_TRUE(redis.ok()) << redis.status();
   auto [port, metrics_port] = Ports();
   std::unique_ptr<Subprocess> suite =
@@ -135,7 +135,7 @@ TEST_F(SuiteProcessTest, ServesAndStopsGracefullyOnSigterm) {
   ASSERT_NE(suite, nullptr);
   ASSERT_TRUE(BecomesReady(*suite, port));
 
-  auto channel = test_support::NewTestChannel(Loopback(port));
+  auto channel = test_harness::NewTestChannel(Loopback(port));
   EXPECT_TRUE(WaitForHealth(channel, "", HealthCheckResponse::SERVING,
                             absl::ZeroDuration()));
   auto stub = v1::Participants::NewStub(channel);
@@ -201,7 +201,7 @@ TEST_F(SuiteProcessTest, SigtermLetsACallInFlightFinish) {
            "--redis_timeout_ms=4000", "--drain_s=8"});
   ASSERT_NE(suite, nullptr);
   ASSERT_TRUE(BecomesReady(*suite, port));
-  auto channel = test_support::NewTestChannel(Loopback(port));
+  auto channel = test_harness::NewTestChannel(Loopback(port));
   auto stub = v1::Participants::NewStub(channel);
   const std::string contract = UniqueId("drain");
   v1::Participant warm;  // connects the client and the store's connections
@@ -238,7 +238,7 @@ TEST_F(SuiteProcessTest, ListensOnAPortOfItsChoosingAndSaysWhich) {
            "--store=memory"});
   ASSERT_NE(suite, nullptr);
   std::string out;
-  ASSERT_TRUE(test_support::PollUntil(
+  ASSERT_TRUE(test_harness::PollUntil(
       [&] {
         out = suite->Stdout();
         return !suite->Running() || absl::StrContains(out, "\n");
@@ -273,7 +273,7 @@ TEST_F(SuiteProcessTest, HelpListsTheFlagsAndTheEnvironment) {
 }
 
 TEST_F(SuiteProcessTest, EnvironmentSetsWhatTheCommandLineDoesNot) {
-  absl::StatusOr<std::string> redis = test_support::TestRedisAddress();
+  absl::StatusOr<std::string> redis = test_harness::TestRedisAddress();
   ASSERT_TRUE(redis.ok()) << redis.status();
   auto [port, metrics_port] = Ports();
   // No --listen: the environment names the port. The command line still

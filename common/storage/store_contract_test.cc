@@ -30,13 +30,13 @@
 #include "common/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/support/process.h"
-#include "tests/support/redis_process.h"
+#include "tests/harness/process.h"
+#include "tests/harness/redis_process.h"
 
 namespace employability::storage {
 namespace {
 
-using test_support::RedisProcess;
+using test_harness::RedisProcess;
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
@@ -907,7 +907,7 @@ void ExpectUnavailableWithin(absl::Duration limit, Call call) {
 }
 
 TEST(RedisStoreTest, RedisDownFailsFastWithUnavailable) {
-  absl::StatusOr<int> port = test_support::FreeLoopbackPort();
+  absl::StatusOr<int> port = test_harness::FreeLoopbackPort();
   ASSERT_TRUE(port.ok()) << port.status();
   RedisOptions options;
   options.port = *port;

@@ -1,4 +1,4 @@
-#include "tests/support/test_data.h"
+#include "tests/harness/test_data.h"
 
 #include <atomic>
 #include <random>
@@ -9,9 +9,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/auth/caller.h"
+#include "common/status/grpc_status.h"
 #include "common/storage/keys.h"
 
-namespace employability::test_support {
+namespace employability::test_harness {
 
 std::unique_ptr<grpc::ClientContext> AnonymousContext(absl::Duration deadline) {
   auto context = std::make_unique<grpc::ClientContext>();
@@ -163,25 +164,7 @@ bool WaitForHealth(const std::shared_ptr<grpc::Channel>& channel,
 }
 
 std::string Describe(const grpc::Status& status) {
-  static const char* const kNames[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
-  const int code = status.error_code();
-  return absl::StrCat(code >= 0 && code <= 16 ? kNames[code] : "code?", ": \"",
+  return absl::StrCat(StatusCodeName(status.error_code()), ": \"",
                       status.error_message(), "\"");
 }
 
@@ -216,4 +199,4 @@ bool PollUntil(const std::function<bool()>& condition, absl::Duration timeout,
   }
 }
 
-}  // namespace employability::test_support
+}  // namespace employability::test_harness

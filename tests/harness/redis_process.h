@@ -1,7 +1,7 @@
 // A redis-server of a test's own, for tests that stop and restart Redis and
 // so cannot share the throwaway server ./test starts for everyone.
-#ifndef EMPLOYABILITY_TESTS_SUPPORT_REDIS_PROCESS_H_
-#define EMPLOYABILITY_TESTS_SUPPORT_REDIS_PROCESS_H_
+#ifndef EMPLOYABILITY_TESTS_HARNESS_REDIS_PROCESS_H_
+#define EMPLOYABILITY_TESTS_HARNESS_REDIS_PROCESS_H_
 
 #include <memory>
 #include <string>
@@ -9,9 +9,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "tests/support/process.h"
+#include "tests/harness/process.h"
 
-namespace employability::test_support {
+namespace employability::test_harness {
 
 class RedisProcess {
  public:
@@ -72,6 +72,6 @@ absl::StatusOr<std::string> RedisCli(const std::string& address,
 // within `timeout` (a raw RESP exchange: no client library needed).
 bool RedisAnswersPing(int port, absl::Duration timeout);
 
-}  // namespace employability::test_support
+}  // namespace employability::test_harness
 
-#endif  // EMPLOYABILITY_TESTS_SUPPORT_REDIS_PROCESS_H_
+#endif  // EMPLOYABILITY_TESTS_HARNESS_REDIS_PROCESS_H_

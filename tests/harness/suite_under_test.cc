@@ -1,13 +1,13 @@
-#include "tests/support/suite_under_test.h"
+#include "tests/harness/suite_under_test.h"
 
 #include <cstdlib>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "services/participants/participants_grpc.h"
-#include "tests/support/test_data.h"
+#include "tests/harness/test_data.h"
 
-namespace employability::test_support {
+namespace employability::test_harness {
 
 absl::StatusOr<std::string> TestRedisAddress() {
   const char* address = std::getenv(kTestRedisVariable);
@@ -105,4 +105,4 @@ absl::Status SuiteUnderTest::Restart() {
   return StartParts(0);
 }
 
-}  // namespace employability::test_support
+}  // namespace employability::test_harness

@@ -19,7 +19,7 @@
 #include "employability/participants/v1/participants.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
-namespace employability::test_support {
+namespace employability::test_harness {
 
 namespace v1 = ::employability::participants::v1;
 using ::employability::events::v1::EventEnvelope;
@@ -96,6 +96,6 @@ std::string Describe(const grpc::Status& status);
 bool PollUntil(const std::function<bool()>& condition, absl::Duration timeout,
                absl::Duration interval = absl::Milliseconds(50));
 
-}  // namespace employability::test_support
+}  // namespace employability::test_harness
 
 #endif  // EMPLOYABILITY_TESTS_SUPPORT_TEST_DATA_H_

@@ -15,7 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace employability::test_support {
+namespace employability::test_harness {
 
 // A TCP port on 127.0.0.1 that nobody listened on a moment ago: binds port 0
 // and reads back the port the kernel chose. Another process may still take
@@ -85,6 +85,6 @@ class Subprocess {
   std::optional<int> exit_code_;
 };
 
-}  // namespace employability::test_support
+}  // namespace employability::test_harness
 
 #endif  // EMPLOYABILITY_TESTS_SUPPORT_PROCESS_H_

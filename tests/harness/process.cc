@@ -1,4 +1,4 @@
-#include "tests/support/process.h"
+#include "tests/harness/process.h"
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -21,7 +21,7 @@
 
 extern char** environ;
 
-namespace employability::test_support {
+namespace employability::test_harness {
 namespace {
 
 absl::Status Errno(absl::string_view what) {
@@ -189,4 +189,4 @@ std::string Subprocess::Stderr() const {
   return ReadFileOrEmpty(log_dir_ + "/stderr");
 }
 
-}  // namespace employability::test_support
+}  // namespace employability::test_harness

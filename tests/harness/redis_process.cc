@@ -1,4 +1,4 @@
-#include "tests/support/redis_process.h"
+#include "tests/harness/redis_process.h"
 
 #include <netinet/in.h>
 #include <signal.h>
@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
-namespace employability::test_support {
+namespace employability::test_harness {
 namespace {
 
 constexpr absl::Duration kStartTimeout = absl::Seconds(10);
@@ -175,4 +175,4 @@ absl::Status RedisProcess::Resume() {
   return process_->Signal(SIGCONT);
 }
 
-}  // namespace employability::test_support
+}  // namespace employability::test_harness

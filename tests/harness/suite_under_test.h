@@ -21,7 +21,7 @@
 #include "employability/participants/v1/participants.grpc.pb.h"
 #include "prometheus/registry.h"
 
-namespace employability::test_support {
+namespace employability::test_harness {
 
 // The variable ./test sets to the address of its throwaway redis-server.
 inline constexpr char kTestRedisVariable[] = "EMPLOYABILITY_TEST_REDIS";
@@ -92,6 +92,6 @@ class SuiteUnderTest {
   int metrics_port_ = 0;
 };
 
-}  // namespace employability::test_support
+}  // namespace employability::test_harness
 
 #endif  // EMPLOYABILITY_TESTS_SUPPORT_SUITE_UNDER_TEST_H_
