@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <thread>
@@ -66,6 +67,8 @@ int PrintedPort(const std::string& out) {
   return absl::SimpleAtoi(rest, &port) ? port : 0;
 }
 
+constexpr char kKeySecretEnv[] = "EMPLOYABILITY_KEY_SECRET";
+
 class SuiteProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -83,6 +86,11 @@ class SuiteProcessTest : public ::testing::Test {
     options.argv = {SUITE_BINARY};
     options.argv.insert(options.argv.end(), args.begin(), args.end());
     options.unset_prefixes = {"EMPLOYABILITY_"};
+    // A key secret, as production must have, unless the test sets its own.
+    const bool has_secret =
+        std::any_of(env.begin(), env.end(),
+                    [](const auto& kv) { return kv.first == kKeySecretEnv; });
+    if (!has_secret) env.emplace_back(kKeySecretEnv, "suite-process-test");
     options.set = std::move(env);
     options.log_dir = logs_->path();
     absl::StatusOr<std::unique_ptr<Subprocess>> process =
@@ -330,6 +338,11 @@ INSTANTIATE_TEST_SUITE_P(
     Settings, BadConfigTest,
     ::testing::ValuesIn(std::vector<BadConfig>{
         {"NegativeWorkers", {"--workers=-1"}, {}, "--workers"},
+        {"NoWorkers", {"--workers=0"}, {}, "--workers"},
+        {"NoKeySecretWithRedis",
+         {"--store=redis"},
+         {{"EMPLOYABILITY_KEY_SECRET", ""}},
+         "--key_secret"},
         {"TooManyWorkers", {"--workers=100000"}, {}, "--workers"},
         {"RedisNotHostPort",
          {"--store=redis", "--redis=nonsense"},

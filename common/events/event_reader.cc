@@ -25,6 +25,17 @@ absl::StatusOr<int> EventReader::PollStream(const std::string& stream,
     RETURN_IF_ERROR(store_.StreamGroupCreate(stream, options_.group));
     groups_created_.insert(stream);
   }
+  absl::StatusOr<int> handled = ReadStream(stream, handler);
+  // The group is gone (the stream was deleted, or Redis lost it): make it
+  // again on the next pass rather than failing every pass from now on.
+  if (handled.status().code() == absl::StatusCode::kFailedPrecondition) {
+    groups_created_.erase(stream);
+  }
+  return handled;
+}
+
+absl::StatusOr<int> EventReader::ReadStream(const std::string& stream,
+                                            const Handler& handler) {
   ASSIGN_OR_RETURN(
       std::vector<storage::StreamEntry> stale,
       store_.StreamClaimIdle(stream, options_.group, options_.consumer,

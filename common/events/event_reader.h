@@ -42,6 +42,8 @@ class EventReader {
  private:
   absl::StatusOr<int> PollStream(const std::string& stream,
                                  const Handler& handler);
+  absl::StatusOr<int> ReadStream(const std::string& stream,
+                                 const Handler& handler);
   absl::StatusOr<int> Handle(const std::string& stream,
                              const std::vector<storage::StreamEntry>& entries,
                              const Handler& handler);

@@ -136,6 +136,20 @@ TEST_P(EventsTest, UnacknowledgedEventsAreRedelivered) {
             0);
 }
 
+TEST_P(EventsTest, ReaderMakesItsGroupAgainWhenTheStreamWasLost) {
+  Emit("c:one", "a1", 1);
+  EventReader reader = Reader("worker-1");
+  auto ok = [](const EventEnvelope&) { return absl::OkStatus(); };
+  ASSERT_EQ(*reader.Poll(ok), 1);
+  storage::KeySpace keys(service_, "c:one");
+  ASSERT_TRUE(store_->Delete(keys.Events()).ok());  // the group goes with it
+  EXPECT_FALSE(reader.Poll(ok).ok());               // this pass fails...
+  Emit("c:one", "a2", 2);
+  auto next = reader.Poll(ok);  // ...and the next one makes the group anew
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(*next, 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(BothStores, EventsTest,
                          testing::Values("Memory", "Redis"),
                          [](const auto& info) { return info.param; });

@@ -28,7 +28,11 @@ ABSL_FLAG(int, max_queued, 20000,
 ABSL_FLAG(int, drain_s, 10, "seconds to let calls finish on shutdown");
 ABSL_FLAG(std::string, key_secret, "",
           "secret under which key parts are derived from personal data; set "
-          "EMPLOYABILITY_KEY_SECRET, keep it for the life of the data");
+          "EMPLOYABILITY_KEY_SECRET, keep it for the life of the data; "
+          "required with --store=redis");
+ABSL_FLAG(bool, development_key_secret, false,
+          "allow --store=redis without --key_secret, using a published "
+          "development secret (never in production)");
 
 namespace employability::server {
 namespace {
@@ -49,7 +53,7 @@ absl::Status CheckFlags() {
         {"redis_timeout_ms", absl::GetFlag(FLAGS_redis_timeout_ms), 10, 60000},
         {"redis_connect_timeout_ms",
          absl::GetFlag(FLAGS_redis_connect_timeout_ms), 10, 60000},
-        {"workers", absl::GetFlag(FLAGS_workers), 0, 1024},
+        {"workers", absl::GetFlag(FLAGS_workers), 1, 1024},
         {"max_queued", absl::GetFlag(FLAGS_max_queued), 1, 10000000},
         {"drain_s", absl::GetFlag(FLAGS_drain_s), 0, 3600}}) {
     absl::Status status = CheckRange(flag, value, min, max);
@@ -59,6 +63,13 @@ absl::Status CheckFlags() {
   if (store != "redis" && store != "memory") {
     return absl::InvalidArgumentError(absl::StrCat(
         "--store must be 'redis' or 'memory' (got '", store, "')"));
+  }
+  if (store == "redis" && absl::GetFlag(FLAGS_key_secret).empty() &&
+      !absl::GetFlag(FLAGS_development_key_secret)) {
+    return absl::InvalidArgumentError(
+        "--key_secret is required with --store=redis (set "
+        "EMPLOYABILITY_KEY_SECRET and keep it for the life of the data; "
+        "--development_key_secret for a throwaway setup)");
   }
   return config::CheckHostPort("--listen", absl::GetFlag(FLAGS_listen),
                                /*allow_zero_port=*/true);
@@ -83,9 +94,9 @@ std::unique_ptr<storage::Store> NewStore(const Clock& clock) {
 
 std::string KeySecret() {
   std::string secret = absl::GetFlag(FLAGS_key_secret);
-  if (secret.empty()) {
-    EMP_LOG(WARNING) << "--key_secret is not set: using the development "
-                        "secret; set EMPLOYABILITY_KEY_SECRET in production";
+  if (secret.empty()) {  // --store=memory or --development_key_secret
+    EMP_LOG(WARNING) << "--key_secret is not set: using the published "
+                        "development secret; never do this with real data";
     secret = "employability-development-only";
   }
   return secret;

@@ -20,10 +20,6 @@ WorkerPool::~WorkerPool() {
 }
 
 bool WorkerPool::Submit(std::function<void()> task) {
-  if (threads_.empty()) {  // no workers: run on the caller's thread
-    task();
-    return true;
-  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ || queue_.size() >= max_queued_) return false;

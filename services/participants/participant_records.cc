@@ -1,6 +1,7 @@
 #include "services/participants/participant_records.h"
 
 #include <set>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -35,6 +36,13 @@ constexpr char kDuplicate[] = "nino";
 absl::Status Conflict() {
   return absl::AbortedError(
       "the participant kept changing while this call ran; retry");
+}
+
+absl::Status StaleEtag(absl::string_view field) {
+  return absl::AbortedError(absl::StrCat(
+      field,
+      ": the participant changed since it was read; read it again and "
+      "reapply the change"));
 }
 
 absl::Status NotShared() {
@@ -105,6 +113,42 @@ bool Matches(const v1::Participant& p,
          (request.adviser().empty() || p.adviser() == request.adviser()) &&
          (request.enrolling_organisation().empty() ||
           p.enrolling_organisation() == request.enrolling_organisation());
+}
+
+bool Before(const type::v1::Date& a, const type::v1::Date& b) {
+  return std::make_tuple(a.year(), a.month(), a.day()) <
+         std::make_tuple(b.year(), b.month(), b.day());
+}
+
+// A re-join: a new spell of the same person, referred on the participant's
+// referral date (set it in the same update), which cannot precede the end
+// of the last spell.
+absl::Status OpenSpell(v1::Participant& p) {
+  const v1::ProgrammeSpell& last = *p.spells().rbegin();
+  if (Before(p.referral_date(), last.exit_date())) {
+    return absl::FailedPreconditionError(
+        "participant.referral_date: a re-join's referral must not be before "
+        "the last spell's exit date; set it in the same update");
+  }
+  v1::ProgrammeSpell* spell = p.add_spells();
+  spell->set_number(last.number() + 1);
+  *spell->mutable_referral_date() = p.referral_date();
+  return absl::OkStatus();
+}
+
+// The current spell carries the referral date events report; a referral
+// after the spell started would put the programme out of order.
+absl::Status KeepSpellReferralDate(v1::Participant& p) {
+  v1::ProgrammeSpell* spell = p.mutable_spells(p.spells_size() - 1);
+  *spell->mutable_referral_date() = p.referral_date();
+  if (spell->has_start_date()) {
+    if (Before(spell->start_date(), p.referral_date())) {
+      return absl::FailedPreconditionError(
+          "participant.referral_date: must not be after the spell's start "
+          "date");
+    }
+  }
+  return absl::OkStatus();
 }
 
 // The duplicate-check record holds "<enrolling organisation> <name>", so that
@@ -231,8 +275,8 @@ std::string ParticipantRecords::DuplicateKey(const KeySpace& keys,
 }
 
 void ParticipantRecords::AddIndexes(Batch& batch, const KeySpace& keys,
+                                    const std::string& id,
                                     const v1::Participant& p) const {
-  const std::string id = ParseParticipantName("name", p.name())->participant;
   batch.IndexAdd(keys.Index("status", v1::ParticipantStatus_Name(p.status())),
                  id);
   batch.IndexAdd(keys.Index("organisation", p.enrolling_organisation()), id);
@@ -241,8 +285,8 @@ void ParticipantRecords::AddIndexes(Batch& batch, const KeySpace& keys,
 }
 
 void ParticipantRecords::RemoveIndexes(Batch& batch, const KeySpace& keys,
+                                       const std::string& id,
                                        const v1::Participant& p) const {
-  const std::string id = ParseParticipantName("name", p.name())->participant;
   batch.IndexRemove(
       keys.Index("status", v1::ParticipantStatus_Name(p.status())), id);
   batch.IndexRemove(keys.Index("organisation", p.enrolling_organisation()), id);
@@ -251,10 +295,9 @@ void ParticipantRecords::RemoveIndexes(Batch& batch, const KeySpace& keys,
 }
 
 void ParticipantRecords::Reindex(Batch& batch, const KeySpace& keys,
+                                 const std::string& id,
                                  const v1::Participant& before,
                                  const v1::Participant& after) const {
-  const std::string id =
-      ParseParticipantName("name", after.name())->participant;
   if (before.status() != after.status()) {
     batch.IndexRemove(
         keys.Index("status", v1::ParticipantStatus_Name(before.status())), id);
@@ -361,7 +404,7 @@ absl::StatusOr<v1::Participant> ParticipantRecords::CreateOnce(
   batch.ExpectAbsent(duplicate_key);
   batch.Put(keys.Record(kParticipant, name.participant), p.SerializeAsString());
   batch.Put(duplicate_key, DuplicateValue(p));
-  AddIndexes(batch, keys, p);
+  AddIndexes(batch, keys, name.participant, p);
   v1::ParticipantCreated created;
   *created.mutable_facts() = FactsOf(p);
   AppendEvent(batch, caller, p, 1, created);
@@ -492,9 +535,7 @@ absl::StatusOr<std::optional<v1::Participant>> ParticipantRecords::UpdateOnce(
   const v1::Participant& before = loaded.participant;
   const std::string& etag = request.participant().etag();
   if (!etag.empty() && etag != before.etag()) {
-    return absl::AbortedError(
-        "participant.etag: the participant changed since it was read; read it "
-        "again and reapply the change");
+    return StaleEtag("participant.etag");
   }
   v1::Participant after = before;
   const std::set<std::string> paths(request.update_mask().paths().begin(),
@@ -520,6 +561,10 @@ absl::StatusOr<std::optional<v1::Participant>> ParticipantRecords::UpdateOnce(
   const absl::Time now = clock_.Now();
   if (status_changed) {
     RETURN_IF_ERROR(CheckTransition(before.status(), after.status()));
+    if (after.status() == v1::REFERRED) RETURN_IF_ERROR(OpenSpell(after));
+  }
+  RETURN_IF_ERROR(KeepSpellReferralDate(after));
+  if (status_changed) {
     v1::ProgrammeSpell* spell = after.mutable_spells(after.spells_size() - 1);
     v1::StatusChange* change = spell->add_history();
     change->set_status(after.status());
@@ -549,7 +594,7 @@ absl::StatusOr<std::optional<v1::Participant>> ParticipantRecords::UpdateOnce(
     batch.Put(new_duplicate, DuplicateValue(after));
   }
   batch.Put(key, after.SerializeAsString());
-  Reindex(batch, keys, before, after);
+  Reindex(batch, keys, name.participant, before, after);
   const int64_t version = loaded.version + 1;
   if (!changed.empty()) {
     v1::ParticipantUpdated event;
@@ -572,9 +617,7 @@ absl::StatusOr<std::optional<v1::Participant>> ParticipantRecords::UpdateOnce(
     return AlreadyEnrolled(caller, after.programme(), result.found);
   }
   if (!etag.empty()) {
-    return absl::AbortedError(
-        "participant.etag: the participant changed since it was read; read it "
-        "again and reapply the change");
+    return StaleEtag("participant.etag");
   }
   return std::nullopt;  // someone else wrote first: read again and retry
 }
@@ -587,8 +630,7 @@ absl::Status ParticipantRecords::Delete(
     ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kParticipant));
     const v1::Participant& p = loaded.participant;
     if (!request.etag().empty() && request.etag() != p.etag()) {
-      return absl::AbortedError(
-          "etag: the participant changed since it was read");
+      return StaleEtag("etag");
     }
     const KeySpace keys = Keys(name.contract);
     Batch batch;
@@ -598,15 +640,14 @@ absl::Status ParticipantRecords::Delete(
     batch.Delete(keys.Record(kConsents, name.participant));
     batch.Delete(keys.Record(kEquality, name.participant));
     batch.Delete(DuplicateKey(keys, p));
-    RemoveIndexes(batch, keys, p);
+    RemoveIndexes(batch, keys, name.participant, p);
     v1::ParticipantDeleted event;
     *event.mutable_facts() = FactsOf(p);
     AppendEvent(batch, caller, p, loaded.version + 1, event);
     ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
     if (result.committed) return absl::OkStatus();
     if (!request.etag().empty()) {
-      return absl::AbortedError(
-          "etag: the participant changed since it was read");
+      return StaleEtag("etag");
     }
   }
   return Conflict();
@@ -764,6 +805,12 @@ absl::StatusOr<v1::ListConsentsResponse> ParticipantRecords::ListConsents(
 namespace {
 
 absl::Status CheckEqualityPurpose(v1::ConsentPurpose purpose) {
+  if (purpose == v1::CONSENT_PURPOSE_UNSPECIFIED) {
+    return RequiredField("purpose");
+  }
+  if (!v1::ConsentPurpose_IsValid(purpose)) {
+    return InvalidField("purpose", "must be one of the listed purposes");
+  }
   if (purpose != v1::EQUALITY_MONITORING) {
     return absl::PermissionDeniedError(
         "purpose: equality data is available only for EQUALITY_MONITORING");

@@ -89,12 +89,14 @@ class ParticipantRecords {
   std::string DuplicateKey(const storage::KeySpace& keys,
                            const v1::Participant& participant) const;
   void AddIndexes(storage::Batch& batch, const storage::KeySpace& keys,
+                  const std::string& id,
                   const v1::Participant& participant) const;
   void RemoveIndexes(storage::Batch& batch, const storage::KeySpace& keys,
+                     const std::string& id,
                      const v1::Participant& participant) const;
   // Moves the participant between the indexes whose value changed.
   void Reindex(storage::Batch& batch, const storage::KeySpace& keys,
-               const v1::Participant& before,
+               const std::string& id, const v1::Participant& before,
                const v1::Participant& after) const;
   void AppendEvent(storage::Batch& batch, const auth::Caller& caller,
                    const v1::Participant& participant, int64_t version,

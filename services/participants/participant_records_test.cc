@@ -270,6 +270,65 @@ TEST_F(ParticipantRecordsTest, StatusFollowsTheProgrammeAndDatesTheSpell) {
                                                 "ParticipantStatusChanged"}));
 }
 
+TEST_F(ParticipantRecordsTest, ReJoiningOpensANewSpell) {
+  v1::Participant p = CreateOk("r1");
+  p.set_status(v1::STARTED);
+  p = Update(p, "status");
+  p.set_status(v1::EXITED);
+  p = Update(p, "status");  // exit date: 2026-03-02
+  clock_.Advance(absl::Hours(24 * 30));
+
+  v1::UpdateParticipantRequest rejoin;
+  *rejoin.mutable_participant() = p;
+  rejoin.mutable_participant()->set_status(v1::REFERRED);
+  rejoin.mutable_update_mask()->add_paths("status");
+  // Still on the first referral date, before the last exit: refused.
+  EXPECT_EQ(records_.Update(adviser_, rejoin).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  rejoin.mutable_participant()->mutable_referral_date()->set_month(3);
+  rejoin.mutable_participant()->mutable_referral_date()->set_day(20);
+  rejoin.mutable_update_mask()->add_paths("referral_date");
+  auto rejoined = records_.Update(adviser_, rejoin);
+  ASSERT_TRUE(rejoined.ok()) << rejoined.status();
+  ASSERT_EQ(rejoined->spells_size(), 2);
+  EXPECT_EQ(rejoined->spells(0).exit_date().day(), 2);
+  EXPECT_EQ(rejoined->spells(1).number(), 2);
+  EXPECT_EQ(rejoined->spells(1).referral_date().day(), 20);
+  EXPECT_FALSE(rejoined->spells(1).has_start_date());
+  EXPECT_EQ(rejoined->spells(1).history(0).status(), v1::REFERRED);
+  v1::Participant again = *rejoined;
+  again.set_status(v1::STARTED);
+  again = Update(again, "status");
+  EXPECT_EQ(again.spells(1).start_date().month(), 4);  // 30 days on
+}
+
+TEST_F(ParticipantRecordsTest, ReferralDateStaysOnTheSpellAndBeforeItsStart) {
+  v1::Participant p = CreateOk("r1");
+  p.mutable_referral_date()->set_day(20);
+  p = Update(p, "referral_date");
+  EXPECT_EQ(p.spells(0).referral_date().day(), 20);
+  p.set_status(v1::STARTED);
+  p = Update(p, "status");  // started 2026-03-02
+  p.mutable_referral_date()->set_month(3);
+  p.mutable_referral_date()->set_day(2);
+  p = Update(p, "referral_date");  // the start day itself is fine
+  EXPECT_EQ(p.spells(0).referral_date().month(), 3);
+  // A referral after the start is out of order (move the clock on, so that
+  // the date is not refused for being in the future instead).
+  clock_.Advance(absl::Hours(24 * 10));
+  p.mutable_referral_date()->set_day(5);
+  Update(p, "referral_date", absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ParticipantRecordsTest, EqualityPurposeMustBeStated) {
+  v1::Participant p = CreateOk("r1");
+  v1::GetEqualityDataRequest get;
+  get.set_name(p.name() + "/equalityData");
+  absl::Status status = records_.GetEqualityData(adviser_, get).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(status.message()), "purpose is required");
+}
+
 TEST_F(ParticipantRecordsTest, UpdateCannotDuplicateAnotherPerson) {
   CreateOk("r1", "JK111111A");
   v1::Participant b = CreateOk("r2", "JK222222A");

@@ -102,7 +102,10 @@ absl::Status CheckTransition(v1::ParticipantStatus from,
         return b == v1::STARTED || b == v1::OUTCOME_ACHIEVED || b == v1::EXITED;
       case v1::OUTCOME_ACHIEVED:
         return b == v1::EXITED;
-      default:  // EXITED and WITHDRAWN end a spell; re-joining opens a new one
+      case v1::EXITED:  // re-joining opens a new spell, referred again
+      case v1::WITHDRAWN:
+        return b == v1::REFERRED;
+      default:
         return false;
     }
   };

@@ -125,6 +125,8 @@ TEST(CheckTransition, FollowsTheProgramme) {
   EXPECT_TRUE(CheckTransition(v1::IN_WORK, v1::STARTED).ok());
   EXPECT_TRUE(CheckTransition(v1::IN_WORK, v1::OUTCOME_ACHIEVED).ok());
   EXPECT_TRUE(CheckTransition(v1::OUTCOME_ACHIEVED, v1::EXITED).ok());
+  EXPECT_TRUE(CheckTransition(v1::EXITED, v1::REFERRED).ok());  // re-join
+  EXPECT_TRUE(CheckTransition(v1::WITHDRAWN, v1::REFERRED).ok());
 }
 
 TEST(CheckTransition, RefusesSkipsAndReopening) {
@@ -132,7 +134,7 @@ TEST(CheckTransition, RefusesSkipsAndReopening) {
                           {v1::REFERRED, v1::OUTCOME_ACHIEVED},
                           {v1::STARTED, v1::REFERRED},
                           {v1::EXITED, v1::STARTED},
-                          {v1::WITHDRAWN, v1::REFERRED}}) {
+                          {v1::WITHDRAWN, v1::STARTED}}) {
     absl::Status status = CheckTransition(from, to);
     EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
     EXPECT_NE(

@@ -126,6 +126,7 @@ start_suite() {
   metrics_port=$(free_port)
   read -ra listen <<<"$(suite_listen_flags "$suite_port" "$metrics_port")"
   "$suite_bin" "${listen[@]}" --redis="127.0.0.1:$redis_port" \
+    --key_secret=benchmark-only \
     >"$tmp/suite.log" 2>&1 &
   suite_pid=$!
   pids+=("$suite_pid")
