@@ -874,8 +874,38 @@ TEST_F(ParticipantsIntegrationTest, StatusFollowsTheProgrammeTransitions) {
   }
   ASSERT_TRUE(SetStatus(q.name(), v1::WITHDRAWN, &out).ok());
   EXPECT_TRUE(out.spells(0).has_exit_date());
-  EXPECT_TRUE(
-      StatusIs(SetStatus(q.name(), v1::REFERRED), Code::FAILED_PRECONDITION));
+  // Re-joining needs a new referral date, on or after the exit.
+  EXPECT_TRUE(StatusIs(SetStatus(q.name(), v1::REFERRED),
+                       Code::FAILED_PRECONDITION, "participant.referral_date"));
+}
+
+TEST_F(ParticipantsIntegrationTest, ReJoiningOpensANewSpellOfTheSamePerson) {
+  v1::Participant p = MustCreate();
+  v1::Participant out;
+  ASSERT_TRUE(SetStatus(p.name(), v1::STARTED).ok());
+  ASSERT_TRUE(SetStatus(p.name(), v1::EXITED, &out).ok());
+  v1::Participant rejoin;
+  rejoin.set_name(p.name());
+  rejoin.set_status(v1::REFERRED);
+  absl::TimeZone london;
+  ASSERT_TRUE(absl::LoadTimeZone("Europe/London", &london));
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), london);
+  rejoin.mutable_referral_date()->set_year(static_cast<int>(today.year()));
+  rejoin.mutable_referral_date()->set_month(today.month());
+  rejoin.mutable_referral_date()->set_day(today.day());
+  grpc::Status status = Update(rejoin, {"status", "referral_date"}, &out);
+  ASSERT_TRUE(status.ok()) << Describe(status);
+  EXPECT_EQ(out.status(), v1::REFERRED);
+  ASSERT_EQ(out.spells_size(), 2);
+  EXPECT_EQ(out.spells(1).number(), 2);
+  EXPECT_TRUE(out.spells(0).has_exit_date());
+  EXPECT_FALSE(out.spells(1).has_start_date());
+  EXPECT_EQ(out.spells(1).referral_date().day(), today.day());
+  ASSERT_TRUE(SetStatus(p.name(), v1::STARTED, &out).ok());
+  EXPECT_TRUE(out.spells(1).has_start_date());
+  v1::Participant got;
+  ASSERT_TRUE(Get(p.name(), &got).ok());
+  EXPECT_EQ(got.spells_size(), 2);
 }
 
 // ---- Delete
