@@ -117,11 +117,29 @@ class ParticipantsIntegrationTest : public ::testing::Test {
   grpc::Status SetStatus(const std::string& name, v1::ParticipantStatus status,
                          v1::Participant* out = nullptr,
                          const TestCaller& caller = {}) {
+    v1::Participant ignored;
+    if (status == v1::EXITED || status == v1::WITHDRAWN) {
+      return ExitToday(name, out != nullptr ? out : &ignored, caller);
+    }
     v1::Participant change;
     change.set_name(name);
     change.set_status(status);
-    v1::Participant ignored;
     return Update(change, {"status"}, out != nullptr ? out : &ignored, caller);
+  }
+
+  // Exits (or withdraws, before a start) today, Europe/London.
+  grpc::Status ExitToday(const std::string& name, v1::Participant* out,
+                         const TestCaller& caller = {}) {
+    absl::TimeZone london;
+    EXPECT_TRUE(absl::LoadTimeZone("Europe/London", &london));
+    const absl::CivilDay today = absl::ToCivilDay(absl::Now(), london);
+    v1::ExitParticipantRequest request;
+    request.set_name(name);
+    request.set_reason(v1::CHOSE_TO_LEAVE);
+    request.mutable_exit_date()->set_year(static_cast<int>(today.year()));
+    request.mutable_exit_date()->set_month(today.month());
+    request.mutable_exit_date()->set_day(today.day());
+    return stub_->ExitParticipant(CallContext(caller).get(), request, out);
   }
 
   grpc::Status Delete(const std::string& name, const std::string& etag = "",
@@ -866,13 +884,21 @@ TEST_F(ParticipantsIntegrationTest, StatusFollowsTheProgrammeTransitions) {
                        Code::FAILED_PRECONDITION, "participant.status"));
 
   v1::Participant q = MustCreate();
-  for (v1::ParticipantStatus illegal :
-       {v1::IN_WORK, v1::OUTCOME_ACHIEVED, v1::EXITED}) {
+  for (v1::ParticipantStatus illegal : {v1::IN_WORK, v1::OUTCOME_ACHIEVED}) {
     EXPECT_TRUE(StatusIs(SetStatus(q.name(), illegal),
                          Code::FAILED_PRECONDITION, "participant.status"))
         << "REFERRED -> " << v1::ParticipantStatus_Name(illegal);
   }
-  ASSERT_TRUE(SetStatus(q.name(), v1::WITHDRAWN, &out).ok());
+  // Exits carry a reason: they go through ExitParticipant, not an update.
+  v1::Participant exit_by_update;
+  exit_by_update.set_name(q.name());
+  exit_by_update.set_status(v1::EXITED);
+  EXPECT_TRUE(StatusIs(Update(exit_by_update, {"status"}, &out),
+                       Code::INVALID_ARGUMENT, "participant.status"));
+  // Leaving before the start is a withdrawal.
+  ASSERT_TRUE(SetStatus(q.name(), v1::EXITED, &out).ok());
+  EXPECT_EQ(out.status(), v1::WITHDRAWN);
+  EXPECT_EQ(out.spells(0).exit_reason(), v1::CHOSE_TO_LEAVE);
   EXPECT_TRUE(out.spells(0).has_exit_date());
   // Re-joining needs a new referral date, on or after the exit.
   EXPECT_TRUE(StatusIs(SetStatus(q.name(), v1::REFERRED),

@@ -86,4 +86,19 @@ absl::StatusOr<int> PageSize(absl::string_view field, int requested,
   return requested == 0 ? default_size : requested;
 }
 
+absl::StatusOr<std::set<std::string>> UpdatePaths(
+    const google::protobuf::FieldMask& update_mask,
+    const std::set<std::string>& allowed) {
+  if (update_mask.paths_size() == 0) return RequiredField("update_mask");
+  for (const std::string& path : update_mask.paths()) {
+    if (allowed.count(path) == 0) {
+      return InvalidField(
+          "update_mask",
+          absl::StrCat("'", path, "' is not a field that can be updated"));
+    }
+  }
+  return std::set<std::string>(update_mask.paths().begin(),
+                               update_mask.paths().end());
+}
+
 }  // namespace employability

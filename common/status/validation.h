@@ -5,11 +5,13 @@
 #ifndef EMPLOYABILITY_COMMON_STATUS_VALIDATION_H_
 #define EMPLOYABILITY_COMMON_STATUS_VALIDATION_H_
 
+#include <set>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/field_mask.pb.h"
 
 namespace employability {
 
@@ -33,6 +35,13 @@ absl::Status CheckResourceId(absl::string_view field, absl::string_view id);
 
 // Page size: 0 means `default_size`; negative or above `max_size` is
 // INVALID_ARGUMENT naming the field.
+// The paths of an update's `update_mask` (AIP-134), each one of `allowed`:
+// RequiredField("update_mask") when empty, INVALID_ARGUMENT naming the first
+// path that may not be updated.
+absl::StatusOr<std::set<std::string>> UpdatePaths(
+    const google::protobuf::FieldMask& update_mask,
+    const std::set<std::string>& allowed);
+
 absl::StatusOr<int> PageSize(absl::string_view field, int requested,
                              int default_size, int max_size);
 

@@ -11,6 +11,7 @@
 #include "common/idempotency/idempotency.h"
 #include "common/logging/log.h"
 #include "common/status/macros.h"
+#include "common/status/page_token.h"
 #include "common/status/validation.h"
 #include "common/time/proto_time.h"
 #include "common/validation/dates.h"
@@ -24,8 +25,6 @@ using storage::Batch;
 using storage::BatchResult;
 using storage::KeySpace;
 
-// Optimistic writes retry this often when another write got in between.
-constexpr int kAttempts = 5;
 
 // Record kinds within the service's key space.
 constexpr char kParticipant[] = "participant";
@@ -34,23 +33,17 @@ constexpr char kEquality[] = "equality";
 constexpr char kDuplicate[] = "nino";
 
 absl::Status Conflict() {
-  return absl::AbortedError(
-      "the participant kept changing while this call ran; retry");
+  return ::employability::participants::Conflict("participant");
 }
 
 absl::Status StaleEtag(absl::string_view field) {
-  return absl::AbortedError(absl::StrCat(
-      field,
-      ": the participant changed since it was read; read it again and "
-      "reapply the change"));
+  return ::employability::participants::StaleEtag(field, "participant");
 }
 
 absl::Status NotShared() {
   return absl::PermissionDeniedError(
       "this participant is not shared with your organisation");
 }
-
-std::string VersionTag(int64_t version) { return absl::StrCat(version); }
 
 template <typename Message>
 absl::StatusOr<Message> Decode(const storage::Record& record) {
@@ -67,31 +60,6 @@ bool HasLiveConsent(const v1::ListConsentsResponse& consents,
     if (consent.live() && consent.purpose() == purpose) return true;
   }
   return false;
-}
-
-// Page tokens carry the last id returned and a digest of the filters, so a
-// token cannot be replayed against another query.
-std::string EncodePageToken(const std::string& last_id,
-                            const std::string& digest) {
-  std::string token;
-  absl::WebSafeBase64Escape(absl::StrCat(last_id, "|", digest), &token);
-  return token;
-}
-
-absl::StatusOr<std::string> DecodePageToken(const std::string& token,
-                                            const std::string& digest) {
-  std::string raw;
-  std::vector<std::string> parts;
-  if (absl::WebSafeBase64Unescape(token, &raw))
-    parts = absl::StrSplit(raw, '|');
-  if (parts.size() != 2 || parts[0].empty()) {
-    return InvalidField("page_token", "is not a token this service issued");
-  }
-  if (parts[1] != digest) {
-    return InvalidField("page_token",
-                        "was issued for a request with other filters");
-  }
-  return parts[0];
 }
 
 // A token need only tell one query's filters from another's, the same on
@@ -130,8 +98,10 @@ absl::Status OpenSpell(v1::Participant& p) {
         "participant.referral_date: a re-join's referral must not be before "
         "the last spell's exit date; set it in the same update");
   }
+  const int number = last.number() + 1;
   v1::ProgrammeSpell* spell = p.add_spells();
-  spell->set_number(last.number() + 1);
+  spell->set_number(number);
+  p.clear_contact_summary();  // contact standards start again with the spell
   *spell->mutable_referral_date() = p.referral_date();
   return absl::OkStatus();
 }
@@ -181,6 +151,8 @@ const std::vector<std::pair<std::string, FieldCopy>>& UpdatableFields() {
       new std::vector<std::pair<std::string, FieldCopy>>{
           {"adviser", [](const v1::Participant& f,
                          v1::Participant& t) { t.set_adviser(f.adviser()); }},
+          {"team", [](const v1::Participant& f,
+                      v1::Participant& t) { t.set_team(f.team()); }},
           {"referral_source",
            [](const v1::Participant& f, v1::Participant& t) {
              t.set_referral_source(f.referral_source());
@@ -243,81 +215,26 @@ absl::StatusOr<FieldCopy> UpdatableField(const std::string& path) {
 
 }  // namespace
 
-ParticipantRecords::ParticipantRecords(storage::Store& store,
-                                       const Clock& clock, IdSource& ids,
-                                       const storage::KeyHasher& key_hasher)
-    : store_(store),
-      clock_(clock),
-      ids_(ids),
-      key_hasher_(key_hasher),
-      events_(kServiceKeyspace, clock, ids) {
-  if (!absl::LoadTimeZone("Europe/London", &london_)) {
-    EMP_LOG(WARNING) << "no tzdata for Europe/London; dates use UTC";
-    london_ = absl::UTCTimeZone();
-  }
-}
-
-absl::CivilDay ParticipantRecords::Today() const {
-  return absl::ToCivilDay(clock_.Now(), london_);
-}
+ParticipantRecords::ParticipantRecords(CaseFiles& files)
+    : files_(files), store_(files.store()) {}
 
 KeySpace ParticipantRecords::Keys(const std::string& contract) const {
-  return KeySpace(kServiceKeyspace, storage::ContractTenancy(contract));
+  return files_.Keys(contract);
 }
 
 std::string ParticipantRecords::DuplicateKey(const KeySpace& keys,
                                              const v1::Participant& p) const {
   const auto& dob = p.date_of_birth();
   return keys.Record(kDuplicate,
-                     key_hasher_.Part(absl::StrCat(
+                     files_.key_hasher().Part(absl::StrCat(
                          p.programme(), "|", p.national_insurance_number(), "|",
                          dob.year(), "-", dob.month(), "-", dob.day())));
-}
-
-void ParticipantRecords::AddIndexes(Batch& batch, const KeySpace& keys,
-                                    const std::string& id,
-                                    const v1::Participant& p) const {
-  batch.IndexAdd(keys.Index("status", v1::ParticipantStatus_Name(p.status())),
-                 id);
-  batch.IndexAdd(keys.Index("organisation", p.enrolling_organisation()), id);
-  if (!p.adviser().empty())
-    batch.IndexAdd(keys.Index("adviser", p.adviser()), id);
-}
-
-void ParticipantRecords::RemoveIndexes(Batch& batch, const KeySpace& keys,
-                                       const std::string& id,
-                                       const v1::Participant& p) const {
-  batch.IndexRemove(
-      keys.Index("status", v1::ParticipantStatus_Name(p.status())), id);
-  batch.IndexRemove(keys.Index("organisation", p.enrolling_organisation()), id);
-  if (!p.adviser().empty())
-    batch.IndexRemove(keys.Index("adviser", p.adviser()), id);
-}
-
-void ParticipantRecords::Reindex(Batch& batch, const KeySpace& keys,
-                                 const std::string& id,
-                                 const v1::Participant& before,
-                                 const v1::Participant& after) const {
-  if (before.status() != after.status()) {
-    batch.IndexRemove(
-        keys.Index("status", v1::ParticipantStatus_Name(before.status())), id);
-    batch.IndexAdd(
-        keys.Index("status", v1::ParticipantStatus_Name(after.status())), id);
-  }
-  if (before.adviser() != after.adviser()) {
-    if (!before.adviser().empty())
-      batch.IndexRemove(keys.Index("adviser", before.adviser()), id);
-    if (!after.adviser().empty())
-      batch.IndexAdd(keys.Index("adviser", after.adviser()), id);
-  }
 }
 
 void ParticipantRecords::AppendEvent(Batch& batch, const auth::Caller& caller,
                                      const v1::Participant& p, int64_t version,
                                      const google::protobuf::Message& payload) {
-  events::EventContext context{storage::ContractTenancy(p.contract()), p.name(),
-                               caller.organisation, caller.user, version};
-  events_.Append(batch, context, payload);
+  files_.AppendEvent(batch, caller, p.contract(), p.name(), version, payload);
 }
 
 absl::StatusOr<ParticipantRecords::Loaded> ParticipantRecords::Load(
@@ -336,13 +253,9 @@ absl::StatusOr<ParticipantRecords::Loaded> ParticipantRecords::Load(
         absl::StrCat("participant ", name.str(), " not found"));
   }
   Loaded loaded;
-  ASSIGN_OR_RETURN(loaded.participant, Decode<v1::Participant>(*records[0]));
+  ASSIGN_OR_RETURN(loaded.participant, files_.DecodeParticipant(*records[0]));
   loaded.version = records[0]->version;
-  loaded.participant.set_etag(VersionTag(loaded.version));
-  // Until access grants arrive, only the enrolling organisation sees a record.
-  if (loaded.participant.enrolling_organisation() != caller.organisation) {
-    return NotShared();
-  }
+  RETURN_IF_ERROR(files_.CheckShared(caller, loaded.participant));
   if (records.size() > 1 && records[1].has_value()) {
     ASSIGN_OR_RETURN(loaded.consents,
                      Decode<v1::ListConsentsResponse>(*records[1]));
@@ -363,16 +276,15 @@ absl::StatusOr<v1::Participant> ParticipantRecords::Create(
   if (!request.has_participant()) return RequiredField("participant");
   v1::Participant participant = request.participant();
   RETURN_IF_ERROR(NormaliseParticipant("participant", Today(), participant));
-  RETURN_IF_ERROR(
-      events_.RegisterStream(store_, storage::ContractTenancy(contract)));
+  RETURN_IF_ERROR(files_.RegisterStream(contract));
   return CreateOnce(caller, request, contract, std::move(participant));
 }
 
 absl::StatusOr<v1::Participant> ParticipantRecords::CreateOnce(
     const auth::Caller& caller, const v1::CreateParticipantRequest& request,
     const std::string& contract, v1::Participant p) {
-  const absl::Time now = clock_.Now();
-  const ParticipantName name{contract, ids_.NewId()};
+  const absl::Time now = files_.Now();
+  const ParticipantName name{contract, files_.NewId()};
   // Output-only fields are ours to set, whatever the caller sent.
   p.set_name(name.str());
   p.set_contract(contract);
@@ -404,7 +316,7 @@ absl::StatusOr<v1::Participant> ParticipantRecords::CreateOnce(
   batch.ExpectAbsent(duplicate_key);
   batch.Put(keys.Record(kParticipant, name.participant), p.SerializeAsString());
   batch.Put(duplicate_key, DuplicateValue(p));
-  AddIndexes(batch, keys, name.participant, p);
+  files_.AddIndexes(batch, name.participant, p);
   v1::ParticipantCreated created;
   *created.mutable_facts() = FactsOf(p);
   AppendEvent(batch, caller, p, 1, created);
@@ -458,10 +370,10 @@ absl::StatusOr<v1::ListParticipantsResponse> ParticipantRecords::List(
   v1::ListParticipantsRequest scoped = request;
   scoped.set_enrolling_organisation(caller.organisation);
 
-  const std::string digest = FilterDigest(key_hasher_, contract, request);
+  const std::string digest = FilterDigest(files_.key_hasher(), contract, request);
   std::string after;
   if (!request.page_token().empty()) {
-    ASSIGN_OR_RETURN(after, DecodePageToken(request.page_token(), digest));
+    ASSIGN_OR_RETURN(after, DecodePageToken("page_token", request.page_token(), digest));
   }
   // Walk the narrowest index; the other filters are checked on the records.
   const KeySpace keys = Keys(contract);
@@ -493,9 +405,8 @@ absl::StatusOr<v1::ListParticipantsResponse> ParticipantRecords::ListFrom(
                      store_.GetMany(record_keys));
     for (const std::optional<storage::Record>& record : records) {
       if (!record.has_value()) continue;  // deleted since the index was read
-      ASSIGN_OR_RETURN(v1::Participant p, Decode<v1::Participant>(*record));
+      ASSIGN_OR_RETURN(v1::Participant p, files_.DecodeParticipant(*record));
       if (!Matches(p, request)) continue;
-      p.set_etag(VersionTag(record->version));
       *response.add_participants() = std::move(p);
     }
     if (static_cast<int>(ids.size()) < want)
@@ -520,7 +431,7 @@ absl::StatusOr<v1::Participant> ParticipantRecords::Update(
   for (const std::string& path : request.update_mask().paths()) {
     RETURN_IF_ERROR(UpdatableField(path).status());
   }
-  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+  for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
     ASSIGN_OR_RETURN(std::optional<v1::Participant> updated,
                      UpdateOnce(caller, request, name));
     if (updated.has_value()) return *std::move(updated);
@@ -532,6 +443,7 @@ absl::StatusOr<std::optional<v1::Participant>> ParticipantRecords::UpdateOnce(
     const auth::Caller& caller, const v1::UpdateParticipantRequest& request,
     const ParticipantName& name) {
   ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kParticipant));
+  RETURN_IF_ERROR(files_.CheckNotErased(loaded.participant));
   const v1::Participant& before = loaded.participant;
   const std::string& etag = request.participant().etag();
   if (!etag.empty() && etag != before.etag()) {
@@ -558,25 +470,21 @@ absl::StatusOr<std::optional<v1::Participant>> ParticipantRecords::UpdateOnce(
   after.set_etag(before.etag());
   if (google::protobuf::util::MessageDifferencer::Equals(before, after))
     return after;
-  const absl::Time now = clock_.Now();
+  const absl::Time now = files_.Now();
   if (status_changed) {
-    RETURN_IF_ERROR(CheckTransition(before.status(), after.status()));
-    if (after.status() == v1::REFERRED) RETURN_IF_ERROR(OpenSpell(after));
+    const v1::ParticipantStatus status = after.status();
+    if (status == v1::EXITED || status == v1::WITHDRAWN) {
+      return InvalidField("participant.status",
+                          "set EXITED or WITHDRAWN with ExitParticipant, "
+                          "which records the reason");
+    }
+    RETURN_IF_ERROR(CheckTransition(before.status(), status));
+    after.set_status(before.status());
+    if (status == v1::REFERRED) RETURN_IF_ERROR(OpenSpell(after));
+    RETURN_IF_ERROR(
+        ApplyStatus(after, status, Today(), caller.user, now));
   }
   RETURN_IF_ERROR(KeepSpellReferralDate(after));
-  if (status_changed) {
-    v1::ProgrammeSpell* spell = after.mutable_spells(after.spells_size() - 1);
-    v1::StatusChange* change = spell->add_history();
-    change->set_status(after.status());
-    *change->mutable_change_time() = ToProtoTimestamp(now);
-    change->set_changed_by(caller.user);
-    if (after.status() == v1::STARTED && !spell->has_start_date()) {
-      *spell->mutable_start_date() = validation::ToDate(Today());
-    }
-    if (after.status() == v1::EXITED || after.status() == v1::WITHDRAWN) {
-      *spell->mutable_exit_date() = validation::ToDate(Today());
-    }
-  }
   *after.mutable_update_time() = ToProtoTimestamp(now);
   after.clear_etag();
 
@@ -594,7 +502,7 @@ absl::StatusOr<std::optional<v1::Participant>> ParticipantRecords::UpdateOnce(
     batch.Put(new_duplicate, DuplicateValue(after));
   }
   batch.Put(key, after.SerializeAsString());
-  Reindex(batch, keys, name.participant, before, after);
+  files_.Reindex(batch, name.participant, before, after);
   const int64_t version = loaded.version + 1;
   if (!changed.empty()) {
     v1::ParticipantUpdated event;
@@ -626,7 +534,7 @@ absl::Status ParticipantRecords::Delete(
     const auth::Caller& caller, const v1::DeleteParticipantRequest& request) {
   ASSIGN_OR_RETURN(ParticipantName name,
                    ParseParticipantName("name", request.name()));
-  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+  for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
     ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kParticipant));
     const v1::Participant& p = loaded.participant;
     if (!request.etag().empty() && request.etag() != p.etag()) {
@@ -640,7 +548,7 @@ absl::Status ParticipantRecords::Delete(
     batch.Delete(keys.Record(kConsents, name.participant));
     batch.Delete(keys.Record(kEquality, name.participant));
     batch.Delete(DuplicateKey(keys, p));
-    RemoveIndexes(batch, keys, name.participant, p);
+    files_.RemoveIndexes(batch, name.participant, p);
     v1::ParticipantDeleted event;
     *event.mutable_facts() = FactsOf(p);
     AppendEvent(batch, caller, p, loaded.version + 1, event);
@@ -649,6 +557,79 @@ absl::Status ParticipantRecords::Delete(
     if (!request.etag().empty()) {
       return StaleEtag("etag");
     }
+  }
+  return Conflict();
+}
+
+// ---- Exit
+// ---------------------------------------------------------------------
+
+namespace {
+
+// EXITED once started; WITHDRAWN when the participant never started.
+v1::ParticipantStatus ExitStatus(v1::ParticipantStatus status) {
+  return status == v1::REFERRED ? v1::WITHDRAWN : v1::EXITED;
+}
+
+absl::Status CheckExitDate(const v1::ProgrammeSpell& spell,
+                           absl::CivilDay exit, absl::CivilDay today) {
+  RETURN_IF_ERROR(
+      validation::CheckNotAfter("exit_date", exit, today, "today"));
+  const std::pair<const char*, const type::v1::Date*> bounds[] = {
+      {"the spell's referral date", &spell.referral_date()},
+      {"the spell's start date", &spell.start_date()},
+      {"the last activity recorded in the spell", &spell.last_activity_date()},
+  };
+  for (const auto& [what, date] : bounds) {
+    if (date->year() == 0) continue;  // not set
+    ASSIGN_OR_RETURN(absl::CivilDay bound,
+                     validation::ToCivilDay("exit_date", *date));
+    if (exit < bound) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("exit_date: must not be before ", what, " (",
+                       absl::FormatCivilTime(bound), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Participant> ParticipantRecords::Exit(
+    const auth::Caller& caller, const v1::ExitParticipantRequest& request) {
+  ASSIGN_OR_RETURN(ParticipantName name,
+                   ParseParticipantName("name", request.name()));
+  if (request.reason() == v1::EXIT_REASON_UNSPECIFIED) {
+    return RequiredField("reason");
+  }
+  if (!v1::ExitReason_IsValid(request.reason())) {
+    return InvalidField("reason", "must be one of the listed exit reasons");
+  }
+  ASSIGN_OR_RETURN(absl::CivilDay exit,
+                   validation::ToCivilDay("exit_date", request.exit_date()));
+  for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
+    ASSIGN_OR_RETURN(Case c, files_.ReadForChange(caller, name));
+    if (!request.etag().empty() && request.etag() != c.participant.etag()) {
+      return StaleEtag("etag");
+    }
+    const v1::ParticipantStatus status = c.participant.status();
+    if (status == v1::EXITED || status == v1::WITHDRAWN) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("participant.status: the participant is already ",
+                       v1::ParticipantStatus_Name(status),
+                       "; re-join them (status REFERRED) to open a new spell"));
+    }
+    RETURN_IF_ERROR(CheckExitDate(c.spell(), exit, Today()));
+    CaseChange change = files_.Begin(caller, c);
+    RETURN_IF_ERROR(change.SetStatus(ExitStatus(status), exit, files_.Now()));
+    v1::Participant& p = change.mutable_participant();
+    p.mutable_spells(p.spells_size() - 1)->set_exit_reason(request.reason());
+    v1::ParticipantExited exited;
+    *exited.mutable_facts() = FactsOf(p);
+    change.Event(p.name(), c.version + 1, exited);
+    ASSIGN_OR_RETURN(storage::BatchResult result, files_.Commit(change));
+    if (result.committed) return change.participant();
+    if (!request.etag().empty()) return StaleEtag("etag");
   }
   return Conflict();
 }
@@ -665,7 +646,7 @@ absl::StatusOr<v1::Consent> ParticipantRecords::CreateConsent(
   if (!request.has_consent()) return RequiredField("consent");
   v1::Consent consent = request.consent();
   RETURN_IF_ERROR(NormaliseConsent("consent", consent));
-  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+  for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
     ASSIGN_OR_RETURN(std::optional<v1::Consent> created,
                      CreateConsentOnce(caller, request, name, consent));
     if (created.has_value()) return *std::move(created);
@@ -680,8 +661,8 @@ ParticipantRecords::CreateConsentOnce(const auth::Caller& caller,
                                       const v1::Consent& given) {
   ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kConsents));
   v1::Consent consent = given;
-  consent.set_name(absl::StrCat(name.str(), "/consents/", ids_.NewId()));
-  *consent.mutable_given_time() = ToProtoTimestamp(clock_.Now());
+  consent.set_name(absl::StrCat(name.str(), "/consents/", files_.NewId()));
+  *consent.mutable_given_time() = ToProtoTimestamp(files_.Now());
   consent.set_recorded_by(caller.user);
   consent.clear_withdrawn_time();
   consent.clear_withdrawn_recorded_by();
@@ -729,7 +710,7 @@ ParticipantRecords::CreateConsentOnce(const auth::Caller& caller,
 absl::StatusOr<v1::Consent> ParticipantRecords::WithdrawConsent(
     const auth::Caller& caller, const v1::WithdrawConsentRequest& request) {
   ASSIGN_OR_RETURN(auto parsed, ParseConsentName("name", request.name()));
-  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+  for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
     ASSIGN_OR_RETURN(std::optional<v1::Consent> withdrawn,
                      WithdrawConsentOnce(caller, parsed.first, request.name()));
     if (withdrawn.has_value()) return *std::move(withdrawn);
@@ -754,7 +735,7 @@ ParticipantRecords::WithdrawConsentOnce(const auth::Caller& caller,
     return absl::FailedPreconditionError("consent is already withdrawn");
   }
   consent->set_live(false);
-  *consent->mutable_withdrawn_time() = ToProtoTimestamp(clock_.Now());
+  *consent->mutable_withdrawn_time() = ToProtoTimestamp(files_.Now());
   consent->set_withdrawn_recorded_by(caller.user);
 
   const KeySpace keys = Keys(name.contract);
@@ -828,13 +809,13 @@ absl::StatusOr<v1::EqualityData> ParticipantRecords::UpdateEqualityData(
   RETURN_IF_ERROR(CheckEqualityPurpose(request.purpose()));
   v1::EqualityData data = request.equality_data();
   RETURN_IF_ERROR(NormaliseEqualityData("equality_data", data));
-  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+  for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
     ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kConsents));
     if (!HasLiveConsent(loaded.consents, v1::EQUALITY_MONITORING)) {
       return absl::FailedPreconditionError(
           "equality data needs a live consent for EQUALITY_MONITORING");
     }
-    *data.mutable_update_time() = ToProtoTimestamp(clock_.Now());
+    *data.mutable_update_time() = ToProtoTimestamp(files_.Now());
     const KeySpace keys = Keys(name.contract);
     Batch batch;
     // The consent read above must still be the consent when the data lands.

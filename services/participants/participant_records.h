@@ -16,18 +16,14 @@
 #include "common/storage/store.h"
 #include "common/time/clock.h"
 #include "employability/participants/v1/participants.pb.h"
+#include "services/participants/case_file.h"
 #include "services/participants/participant_rules.h"
 
 namespace employability::participants {
 
-inline constexpr char kServiceKeyspace[] = "participants";
-inline constexpr int kDefaultPageSize = 50;
-inline constexpr int kMaxPageSize = 500;
-
 class ParticipantRecords {
  public:
-  ParticipantRecords(storage::Store& store, const Clock& clock, IdSource& ids,
-                     const storage::KeyHasher& key_hasher);
+  explicit ParticipantRecords(CaseFiles& files);
 
   absl::StatusOr<v1::Participant> Create(
       const auth::Caller& caller, const v1::CreateParticipantRequest& request);
@@ -51,6 +47,11 @@ class ParticipantRecords {
       const auth::Caller& caller, const v1::UpdateEqualityDataRequest& request);
   absl::StatusOr<v1::EqualityData> GetEqualityData(
       const auth::Caller& caller, const v1::GetEqualityDataRequest& request);
+
+  // Ends the current spell with a reason (EXITED, or WITHDRAWN when the
+  // participant never started).
+  absl::StatusOr<v1::Participant> Exit(
+      const auth::Caller& caller, const v1::ExitParticipantRequest& request);
 
   // OK while the store answers: the service's readiness.
   absl::Status Ready() { return store_.Ping(); }
@@ -88,27 +89,13 @@ class ParticipantRecords {
   storage::KeySpace Keys(const std::string& contract) const;
   std::string DuplicateKey(const storage::KeySpace& keys,
                            const v1::Participant& participant) const;
-  void AddIndexes(storage::Batch& batch, const storage::KeySpace& keys,
-                  const std::string& id,
-                  const v1::Participant& participant) const;
-  void RemoveIndexes(storage::Batch& batch, const storage::KeySpace& keys,
-                     const std::string& id,
-                     const v1::Participant& participant) const;
-  // Moves the participant between the indexes whose value changed.
-  void Reindex(storage::Batch& batch, const storage::KeySpace& keys,
-               const std::string& id, const v1::Participant& before,
-               const v1::Participant& after) const;
   void AppendEvent(storage::Batch& batch, const auth::Caller& caller,
                    const v1::Participant& participant, int64_t version,
                    const google::protobuf::Message& payload);
-  absl::CivilDay Today() const;
+  absl::CivilDay Today() const { return files_.Today(); }
 
+  CaseFiles& files_;
   storage::Store& store_;
-  const Clock& clock_;
-  IdSource& ids_;
-  const storage::KeyHasher& key_hasher_;
-  events::EventLog events_;
-  absl::TimeZone london_;
 };
 
 }  // namespace employability::participants

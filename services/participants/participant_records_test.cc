@@ -19,7 +19,8 @@ class ParticipantRecordsTest : public testing::Test {
       : clock_(absl::FromCivil(absl::CivilSecond(2026, 3, 2, 10, 0, 0),
                                absl::UTCTimeZone())),
         store_(clock_),
-        records_(store_, clock_, ids_, key_hasher_) {}
+        files_(store_, clock_, ids_, key_hasher_),
+        records_(files_) {}
 
   static v1::CreateParticipantRequest Request(
       const std::string& request_id, const std::string& nino = "JK123456A") {
@@ -84,10 +85,24 @@ class ParticipantRecordsTest : public testing::Test {
     return updated.ok() ? *updated : p;
   }
 
+  v1::Participant ExitOk(const v1::Participant& p,
+                         v1::ExitReason reason = v1::MOVED_OUT_OF_AREA) {
+    v1::ExitParticipantRequest request;
+    request.set_name(p.name());
+    request.set_reason(reason);
+    request.mutable_exit_date()->set_year(2026);
+    request.mutable_exit_date()->set_month(3);
+    request.mutable_exit_date()->set_day(2);
+    absl::StatusOr<v1::Participant> exited = records_.Exit(adviser_, request);
+    EXPECT_TRUE(exited.ok()) << exited.status();
+    return exited.ok() ? *exited : p;
+  }
+
   FakeClock clock_;
   SequentialIdSource ids_{"p"};
   storage::MemoryStore store_;
   storage::KeyHasher key_hasher_{"test-secret"};
+  CaseFiles files_;
   ParticipantRecords records_;
   auth::Caller adviser_{"prime-north", "adviser-1"};
   auth::Caller other_agency_{"partner-east", "adviser-9"};
@@ -259,23 +274,25 @@ TEST_F(ParticipantRecordsTest, StatusFollowsTheProgrammeAndDatesTheSpell) {
   p.set_status(v1::STARTED);
   p = Update(p, "status");
   EXPECT_EQ(p.spells(0).start_date().day(), 2);
-  p.set_status(v1::EXITED);
-  p = Update(p, "status");
+  p.set_status(v1::EXITED);  // exits go through Exit, with a reason
+  Update(p, "status", absl::StatusCode::kInvalidArgument);
+  p = ExitOk(p);
+  EXPECT_EQ(p.status(), v1::EXITED);
   EXPECT_EQ(p.spells(0).exit_date().month(), 3);
+  EXPECT_EQ(p.spells(0).exit_reason(), v1::MOVED_OUT_OF_AREA);
   EXPECT_EQ(p.spells(0).history_size(), 3);
   p.set_status(v1::STARTED);
   Update(p, "status", absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(Events(), (std::vector<std::string>{"ParticipantCreated",
-                                                "ParticipantStatusChanged",
-                                                "ParticipantStatusChanged"}));
+  EXPECT_EQ(Events(), (std::vector<std::string>{
+                          "ParticipantCreated", "ParticipantStatusChanged",
+                          "ParticipantExited", "ParticipantStatusChanged"}));
 }
 
 TEST_F(ParticipantRecordsTest, ReJoiningOpensANewSpell) {
   v1::Participant p = CreateOk("r1");
   p.set_status(v1::STARTED);
   p = Update(p, "status");
-  p.set_status(v1::EXITED);
-  p = Update(p, "status");  // exit date: 2026-03-02
+  p = ExitOk(p);  // exit date: 2026-03-02
   clock_.Advance(absl::Hours(24 * 30));
 
   v1::UpdateParticipantRequest rejoin;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_split.h"
 #include "common/status/macros.h"
 #include "common/status/validation.h"
+#include "common/time/proto_time.h"
 #include "common/validation/contact.h"
 #include "common/validation/dates.h"
 #include "common/validation/national_insurance.h"
@@ -97,7 +98,9 @@ absl::Status CheckTransition(v1::ParticipantStatus from,
       case v1::REFERRED:
         return b == v1::STARTED || b == v1::WITHDRAWN;
       case v1::STARTED:
-        return b == v1::IN_WORK || b == v1::EXITED || b == v1::WITHDRAWN;
+        // An outcome can follow a job that has ended (earnings over time).
+        return b == v1::IN_WORK || b == v1::OUTCOME_ACHIEVED ||
+               b == v1::EXITED || b == v1::WITHDRAWN;
       case v1::IN_WORK:  // a job can end and the participant carry on
         return b == v1::STARTED || b == v1::OUTCOME_ACHIEVED || b == v1::EXITED;
       case v1::OUTCOME_ACHIEVED:
@@ -169,6 +172,60 @@ absl::Status NormaliseEqualityData(absl::string_view prefix,
   return absl::OkStatus();
 }
 
+absl::Status ApplyStatus(v1::Participant& p, v1::ParticipantStatus status,
+                         absl::CivilDay date, absl::string_view user,
+                         absl::Time now) {
+  RETURN_IF_ERROR(CheckTransition(p.status(), status));
+  p.set_status(status);
+  v1::ProgrammeSpell* spell = p.mutable_spells(p.spells_size() - 1);
+  v1::StatusChange* change = spell->add_history();
+  change->set_status(status);
+  *change->mutable_change_time() = ToProtoTimestamp(now);
+  change->set_changed_by(std::string(user));
+  if (status == v1::STARTED && !spell->has_start_date()) {
+    *spell->mutable_start_date() = validation::ToDate(date);
+  }
+  if (status == v1::EXITED || status == v1::WITHDRAWN) {
+    *spell->mutable_exit_date() = validation::ToDate(date);
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+void MoveOn(type::v1::Date* last, absl::CivilDay date) {
+  if (last->year() != 0) {
+    const absl::CivilDay current(last->year(), last->month(), last->day());
+    if (current >= date) return;
+  }
+  *last = validation::ToDate(date);
+}
+
+}  // namespace
+
+absl::Status NoteSpellActivity(v1::Participant& p, absl::string_view field,
+                               absl::CivilDay date) {
+  v1::ProgrammeSpell* spell = p.mutable_spells(p.spells_size() - 1);
+  if (spell->has_exit_date()) {
+    ASSIGN_OR_RETURN(absl::CivilDay exit,
+                     validation::ToCivilDay("exit_date", spell->exit_date()));
+    if (date > exit) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          field, ": rule nothing-after-exit: the participant's spell ended on ",
+          absl::FormatCivilTime(exit), "; nothing can be dated after it"));
+    }
+  }
+  MoveOn(spell->mutable_last_activity_date(), date);
+  return absl::OkStatus();
+}
+
+void NoteAttendedContact(v1::Participant& p, absl::CivilDay date,
+                         bool face_to_face) {
+  v1::ContactSummary* summary = p.mutable_contact_summary();
+  MoveOn(summary->mutable_last_contact_date(), date);
+  if (face_to_face) MoveOn(summary->mutable_last_face_to_face_date(), date);
+}
+
 v1::ParticipantFacts FactsOf(const v1::Participant& p) {
   v1::ParticipantFacts facts;
   facts.set_participant(p.name());
@@ -186,7 +243,9 @@ v1::ParticipantFacts FactsOf(const v1::Participant& p) {
     if (spell.has_start_date())
       *facts.mutable_start_date() = spell.start_date();
     if (spell.has_exit_date()) *facts.mutable_exit_date() = spell.exit_date();
+    facts.set_exit_reason(spell.exit_reason());
   }
+  facts.set_team(p.team());
   return facts;
 }
 

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "employability/participants/v1/participant_events.pb.h"
 #include "employability/participants/v1/participants.pb.h"
 
@@ -37,6 +38,25 @@ absl::Status NormaliseContact(absl::string_view prefix,
 // naming both otherwise.
 absl::Status CheckTransition(v1::ParticipantStatus from,
                              v1::ParticipantStatus to);
+
+// Moves `p` to `status` on `date`, as `user` at `now`: checks the transition,
+// appends the current spell's history and sets its start date (STARTED, the
+// first time) or exit date (EXITED, WITHDRAWN). A re-join's new spell is
+// opened by the caller first.
+absl::Status ApplyStatus(v1::Participant& p, v1::ParticipantStatus status,
+                         absl::CivilDay date, absl::string_view user,
+                         absl::Time now);
+
+// Records a fact dated `date` in the current spell: FAILED_PRECONDITION
+// (rule nothing-after-exit, naming `field`) when after the spell's exit;
+// otherwise moves the spell's last_activity_date on.
+absl::Status NoteSpellActivity(v1::Participant& p, absl::string_view field,
+                               absl::CivilDay date);
+
+// Notes an attended contact on `date` in the participant's contact summary
+// (face to face: in person, including an in-person group session).
+void NoteAttendedContact(v1::Participant& p, absl::CivilDay date,
+                         bool face_to_face);
 
 // Checks a consent as given by a caller.
 absl::Status NormaliseConsent(absl::string_view prefix, v1::Consent& consent);

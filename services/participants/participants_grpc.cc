@@ -1,6 +1,14 @@
 #include "services/participants/participants_grpc.h"
 
 #include "common/server/unary.h"
+#include "services/participants/action_plans_grpc.h"
+#include "services/participants/barriers_grpc.h"
+#include "services/participants/case_reviews_grpc.h"
+#include "services/participants/caseloads_grpc.h"
+#include "services/participants/contacts_grpc.h"
+#include "services/participants/group_sessions_grpc.h"
+#include "services/participants/participant_data_grpc.h"
+#include "services/participants/progression_grpc.h"
 
 namespace employability::participants {
 
@@ -99,22 +107,51 @@ grpc::ServerUnaryReactor* ParticipantsService::GetEqualityData(
                });
 }
 
+grpc::ServerUnaryReactor* ParticipantsService::ExitParticipant(
+    grpc::CallbackServerContext* context,
+    const v1::ExitParticipantRequest* request, v1::Participant* response) {
+  return Serve(context, workers_, response,
+               [this, request](const auth::Caller& caller) {
+                 return records_.Exit(caller, *request);
+               });
+}
+
 namespace {
 
+// The whole participants service: the participant core and every area of the
+// journey, sharing one set of case files.
 class ParticipantsModule final : public server::ServiceModule {
  public:
   explicit ParticipantsModule(const server::ServiceDeps& deps)
-      : records_(deps.store, deps.clock, deps.ids, deps.key_hasher),
-        service_(records_, deps.workers) {}
+      : files_(deps.store, deps.clock, deps.ids, deps.key_hasher),
+        records_(files_),
+        service_(records_, deps.workers) {
+    for (const auto& area :
+         {NewBarriersModule, NewActionPlansModule, NewContactsModule,
+          NewCaseloadsModule, NewCaseReviewsModule, NewProgressionModule,
+          NewGroupSessionsModule, NewParticipantDataModule}) {
+      std::unique_ptr<server::ServiceModule> module = area(files_, deps);
+      if (module != nullptr) areas_.push_back(std::move(module));
+    }
+  }
 
   std::vector<server::HostedService> Services() override {
-    return {{&service_, v1::Participants::service_full_name(),
-             [this] { return records_.Ready(); }}};
+    std::vector<server::HostedService> services = {
+        {&service_, v1::Participants::service_full_name(),
+         [this] { return records_.Ready(); }}};
+    for (const auto& area : areas_) {
+      for (server::HostedService& hosted : area->Services()) {
+        services.push_back(std::move(hosted));
+      }
+    }
+    return services;
   }
 
  private:
+  CaseFiles files_;
   ParticipantRecords records_;
   ParticipantsService service_;
+  std::vector<std::unique_ptr<server::ServiceModule>> areas_;
 };
 
 }  // namespace

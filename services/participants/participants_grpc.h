@@ -56,6 +56,10 @@ class ParticipantsService final : public v1::Participants::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::GetEqualityDataRequest* request,
       v1::EqualityData* response) override;
+  grpc::ServerUnaryReactor* ExitParticipant(
+      grpc::CallbackServerContext* context,
+      const v1::ExitParticipantRequest* request,
+      v1::Participant* response) override;
 
  private:
   ParticipantRecords& records_;

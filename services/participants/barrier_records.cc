@@ -1,0 +1,215 @@
+#include "services/participants/barrier_records.h"
+
+#include <set>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/idempotency/idempotency.h"
+#include "common/status/macros.h"
+#include "common/status/validation.h"
+#include "common/time/proto_time.h"
+#include "common/validation/dates.h"
+#include "employability/participants/v1/participant_events.pb.h"
+
+namespace employability::participants {
+namespace {
+
+using validation::ToCivilDay;
+
+// The barrier's own fields, apart from the case: formats and bounds.
+absl::Status CheckBarrierFields(absl::CivilDay today, v1::Barrier& barrier) {
+  if (barrier.severity() == v1::BARRIER_SEVERITY_UNSPECIFIED) {
+    return RequiredField("barrier.severity");
+  }
+  if (!v1::BarrierSeverity_IsValid(barrier.severity())) {
+    return InvalidField("barrier.severity",
+                        "must be one of the listed severities");
+  }
+  ASSIGN_OR_RETURN(absl::CivilDay identified,
+                   ToCivilDay("barrier.identified_date",
+                              barrier.identified_date()));
+  RETURN_IF_ERROR(validation::CheckNotAfter("barrier.identified_date",
+                                            identified, today, "today"));
+  if (barrier.has_resolved_date()) {
+    ASSIGN_OR_RETURN(absl::CivilDay resolved,
+                     ToCivilDay("barrier.resolved_date",
+                                barrier.resolved_date()));
+    RETURN_IF_ERROR(validation::CheckNotAfter("barrier.resolved_date",
+                                              resolved, today, "today"));
+    if (resolved < identified) {
+      return InvalidField("barrier.resolved_date",
+                          "must not be before identified_date");
+    }
+  }
+  if (!barrier.identified_by().empty()) {
+    RETURN_IF_ERROR(
+        CheckResourceId("barrier.identified_by", barrier.identified_by()));
+  }
+  RETURN_IF_ERROR(CheckText("barrier.notes", barrier.notes(), kMaxBarrierNotes,
+                            /*required=*/false));
+  barrier.set_resolved(barrier.has_resolved_date());
+  return absl::OkStatus();
+}
+
+// The barrier against the case: identified within the current spell, after
+// the referral, nothing after an exit.
+absl::Status CheckAgainstCase(CaseChange& change, const v1::Barrier& barrier) {
+  const v1::ProgrammeSpell& spell =
+      *change.participant().spells().rbegin();
+  ASSIGN_OR_RETURN(absl::CivilDay referral,
+                   ToCivilDay("referral_date", spell.referral_date()));
+  ASSIGN_OR_RETURN(absl::CivilDay identified,
+                   ToCivilDay("barrier.identified_date",
+                              barrier.identified_date()));
+  if (identified < referral) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "barrier.identified_date: must not be before the spell's referral "
+        "date (",
+        absl::FormatCivilTime(referral), ")"));
+  }
+  RETURN_IF_ERROR(change.NoteActivity("barrier.identified_date", identified));
+  if (barrier.has_resolved_date()) {
+    ASSIGN_OR_RETURN(absl::CivilDay resolved,
+                     ToCivilDay("barrier.resolved_date",
+                                barrier.resolved_date()));
+    RETURN_IF_ERROR(change.NoteActivity("barrier.resolved_date", resolved));
+  }
+  return absl::OkStatus();
+}
+
+template <typename Event>
+Event BarrierEvent(const CaseChange& change, const v1::Barrier& barrier) {
+  Event event;
+  *event.mutable_facts() = FactsOf(change.participant());
+  event.set_barrier(barrier.name());
+  event.set_type(barrier.type());
+  event.set_severity(barrier.severity());
+  *event.mutable_identified_date() = barrier.identified_date();
+  if (barrier.has_resolved_date())
+    *event.mutable_resolved_date() = barrier.resolved_date();
+  return event;
+}
+
+const std::set<std::string>& UpdatablePaths() {
+  static const auto* paths =
+      new std::set<std::string>{"severity", "notes", "resolved_date"};
+  return *paths;
+}
+
+bool Has(const std::set<std::string>& paths, const char* path) {
+  return paths.count(path) > 0;
+}
+
+}  // namespace
+
+BarrierRecords::BarrierRecords(CaseFiles& files,
+                               v1::ListBarrierTypesResponse catalogue)
+    : files_(files), catalogue_(std::move(catalogue)) {}
+
+absl::Status BarrierRecords::CheckType(const std::string& code) const {
+  if (code.empty()) return RequiredField("barrier.type");
+  for (const v1::BarrierType& type : catalogue_.barrier_types()) {
+    if (type.code() == code) return absl::OkStatus();
+  }
+  return InvalidField("barrier.type",
+                      absl::StrCat("'", code,
+                                   "' is not in the catalogue (see "
+                                   "ListBarrierTypes)"));
+}
+
+absl::StatusOr<v1::Barrier> BarrierRecords::Create(
+    const auth::Caller& caller, const v1::CreateBarrierRequest& request) {
+  ASSIGN_OR_RETURN(ParticipantName name,
+                   ParseParticipantName("parent", request.parent()));
+  RETURN_IF_ERROR(
+      idempotency::CheckRequestId("request_id", request.request_id()));
+  if (!request.has_barrier()) return RequiredField("barrier");
+  v1::Barrier barrier = request.barrier();
+  RETURN_IF_ERROR(CheckType(barrier.type()));
+  RETURN_IF_ERROR(CheckBarrierFields(files_.Today(), barrier));
+  if (barrier.identified_by().empty()) barrier.set_identified_by(caller.user);
+  return files_.CreateItem<v1::Barrier>(
+      caller, name, kBarrierItems, request, request.request_id(),
+      [&](CaseChange& change,
+          const std::string& item_name) -> absl::StatusOr<v1::Barrier> {
+        RETURN_IF_ERROR(CheckAgainstCase(change, barrier));
+        v1::Barrier stored = barrier;
+        stored.set_name(item_name);
+        const google::protobuf::Timestamp now = ToProtoTimestamp(files_.Now());
+        *stored.mutable_create_time() = now;
+        *stored.mutable_update_time() = now;
+        stored.clear_etag();
+        change.Event(item_name, 1,
+                     BarrierEvent<v1::BarrierRecorded>(change, stored));
+        return stored;
+      });
+}
+
+absl::StatusOr<v1::Barrier> BarrierRecords::Get(
+    const auth::Caller& caller, const v1::GetBarrierRequest& request) {
+  ASSIGN_OR_RETURN(ItemName name,
+                   ParseItemName("name", request.name(), kBarrierItems));
+  return files_.GetItem<v1::Barrier>(caller, name, kBarrierItems);
+}
+
+absl::StatusOr<v1::ListBarriersResponse> BarrierRecords::List(
+    const auth::Caller& caller, const v1::ListBarriersRequest& request) {
+  ASSIGN_OR_RETURN(ParticipantName name,
+                   ParseParticipantName("parent", request.parent()));
+  ASSIGN_OR_RETURN(int page_size, PageSize("page_size", request.page_size(),
+                                           kDefaultPageSize, kMaxPageSize));
+  const bool unresolved_only = request.unresolved_only();
+  ASSIGN_OR_RETURN(auto page,
+                   files_.ListItemsOf<v1::Barrier>(
+                       caller, name, kBarrierItems, request.page_token(),
+                       page_size, [unresolved_only](const v1::Barrier& b) {
+                         return !unresolved_only || !b.resolved();
+                       }));
+  v1::ListBarriersResponse response;
+  for (v1::Barrier& barrier : page.first) {
+    *response.add_barriers() = std::move(barrier);
+  }
+  response.set_next_page_token(page.second);
+  return response;
+}
+
+absl::StatusOr<v1::Barrier> BarrierRecords::Update(
+    const auth::Caller& caller, const v1::UpdateBarrierRequest& request) {
+  ASSIGN_OR_RETURN(ItemName name, ParseItemName("barrier.name",
+                                                request.barrier().name(),
+                                                kBarrierItems));
+  ASSIGN_OR_RETURN(const std::set<std::string> paths,
+                   UpdatePaths(request.update_mask(), UpdatablePaths()));
+  const absl::CivilDay today = files_.Today();
+  return files_.ChangeItem<v1::Barrier>(
+      caller, name, kBarrierItems, request.barrier().etag(), "barrier.etag",
+      [&](CaseChange& change, v1::Barrier& barrier,
+          int64_t version) -> absl::Status {
+        const v1::Barrier before = barrier;
+        const v1::Barrier& from = request.barrier();
+        if (Has(paths, "severity")) barrier.set_severity(from.severity());
+        if (Has(paths, "notes")) barrier.set_notes(from.notes());
+        if (Has(paths, "resolved_date")) {
+          if (from.has_resolved_date()) {
+            *barrier.mutable_resolved_date() = from.resolved_date();
+          } else {
+            barrier.clear_resolved_date();  // reopened
+          }
+        }
+        RETURN_IF_ERROR(CheckBarrierFields(today, barrier));
+        if (google::protobuf::util::MessageDifferencer::Equals(barrier,
+                                                               before)) {
+          return absl::OkStatus();  // nothing changed: nothing written
+        }
+        RETURN_IF_ERROR(CheckAgainstCase(change, barrier));
+        *barrier.mutable_update_time() = ToProtoTimestamp(files_.Now());
+        v1::BarrierUpdated event =
+            BarrierEvent<v1::BarrierUpdated>(change, barrier);
+        for (const std::string& path : paths) event.add_changed_fields(path);
+        change.Event(barrier.name(), version, event);
+        return absl::OkStatus();
+      });
+}
+
+}  // namespace employability::participants

@@ -1,0 +1,38 @@
+// Barriers to work recorded against a participant, typed from the catalogue
+// in data/barrier_types.textproto. A domain class: no gRPC.
+#ifndef EMPLOYABILITY_SERVICES_PARTICIPANTS_BARRIER_RECORDS_H_
+#define EMPLOYABILITY_SERVICES_PARTICIPANTS_BARRIER_RECORDS_H_
+
+#include "absl/status/statusor.h"
+#include "common/auth/caller.h"
+#include "employability/participants/v1/barriers.pb.h"
+#include "services/participants/case_file.h"
+
+namespace employability::participants {
+
+inline constexpr int kMaxBarrierNotes = 2000;
+
+class BarrierRecords {
+ public:
+  BarrierRecords(CaseFiles& files, v1::ListBarrierTypesResponse catalogue);
+
+  const v1::ListBarrierTypesResponse& Types() const { return catalogue_; }
+  absl::StatusOr<v1::Barrier> Create(const auth::Caller& caller,
+                                     const v1::CreateBarrierRequest& request);
+  absl::StatusOr<v1::Barrier> Get(const auth::Caller& caller,
+                                  const v1::GetBarrierRequest& request);
+  absl::StatusOr<v1::ListBarriersResponse> List(
+      const auth::Caller& caller, const v1::ListBarriersRequest& request);
+  absl::StatusOr<v1::Barrier> Update(const auth::Caller& caller,
+                                     const v1::UpdateBarrierRequest& request);
+
+ private:
+  absl::Status CheckType(const std::string& code) const;
+
+  CaseFiles& files_;
+  const v1::ListBarrierTypesResponse catalogue_;
+};
+
+}  // namespace employability::participants
+
+#endif  // EMPLOYABILITY_SERVICES_PARTICIPANTS_BARRIER_RECORDS_H_

@@ -1,0 +1,378 @@
+#include "services/participants/case_file.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/idempotency/idempotency.h"
+#include "common/logging/log.h"
+#include "common/status/macros.h"
+#include "common/status/page_token.h"
+#include "common/status/validation.h"
+#include "common/time/proto_time.h"
+#include "common/validation/dates.h"
+#include "employability/participants/v1/participant_events.pb.h"
+#include "google/protobuf/util/message_differencer.h"
+
+namespace employability::participants {
+namespace {
+
+using storage::Batch;
+using storage::KeySpace;
+
+constexpr char kParticipant[] = "participant";
+
+bool SameParticipant(const v1::Participant& a, const v1::Participant& b) {
+  google::protobuf::util::MessageDifferencer differ;
+  differ.IgnoreField(v1::Participant::descriptor()->FindFieldByName("etag"));
+  return differ.Compare(a, b);
+}
+
+}  // namespace
+
+std::string VersionTag(int64_t version) { return absl::StrCat(version); }
+
+void SetEtag(google::protobuf::Message& message, int64_t version) {
+  const google::protobuf::FieldDescriptor* etag =
+      message.GetDescriptor()->FindFieldByName("etag");
+  if (etag != nullptr &&
+      etag->type() == google::protobuf::FieldDescriptor::TYPE_STRING &&
+      !etag->is_repeated()) {
+    message.GetReflection()->SetString(&message, etag, VersionTag(version));
+  }
+}
+
+absl::Status Conflict(absl::string_view what) {
+  return absl::AbortedError(
+      absl::StrCat("the ", what, " kept changing while this call ran; retry"));
+}
+
+absl::Status StaleEtag(absl::string_view field, absl::string_view what) {
+  return absl::AbortedError(absl::StrCat(
+      field, ": the ", what,
+      " changed since it was read; read it again and reapply the change"));
+}
+
+// ---- Names
+
+std::string ItemName::str(const ItemKind& kind) const {
+  return absl::StrCat(participant.str(), "/", kind.collection, "/", id);
+}
+
+absl::StatusOr<ItemName> ParseItemName(absl::string_view field,
+                                       absl::string_view name,
+                                       const ItemKind& kind) {
+  if (name.empty()) return RequiredField(field);
+  const std::string suffix = absl::StrCat("/", kind.collection, "/");
+  const size_t at = name.rfind(suffix);
+  if (at == absl::string_view::npos) {
+    return InvalidField(
+        field,
+        absl::StrCat("must be contracts/{contract}/participants/{participant}/",
+                     kind.collection, "/{id}"));
+  }
+  ASSIGN_OR_RETURN(ParticipantName participant,
+                   ParseParticipantName(field, name.substr(0, at)));
+  const absl::string_view id = name.substr(at + suffix.size());
+  RETURN_IF_ERROR(CheckResourceId(field, id));
+  return ItemName{std::move(participant), std::string(id)};
+}
+
+const v1::ProgrammeSpell& Case::spell() const {
+  return *participant.spells().rbegin();
+}
+
+// ---- CaseChange
+
+CaseChange::CaseChange(const auth::Caller& caller, const Case& read,
+                       KeySpace keys)
+    : caller_(caller),
+      read_(read),
+      keys_(std::move(keys)),
+      after_(read.participant) {
+  // Whatever else it writes, the change holds only if the participant is as
+  // read: not deleted, erased or moved on by another write.
+  batch_.ExpectVersion(keys_.Record(kParticipant, read.name.participant),
+                       read.version);
+}
+
+absl::Status CaseChange::SetStatus(v1::ParticipantStatus status,
+                                   absl::CivilDay date, absl::Time now) {
+  return ApplyStatus(after_, status, date, caller_.user, now);
+}
+
+absl::Status CaseChange::NoteActivity(absl::string_view field,
+                                      absl::CivilDay date) {
+  return NoteSpellActivity(after_, field, date);
+}
+
+void CaseChange::PutItem(const ItemKind& kind, const std::string& id,
+                         const google::protobuf::Message& item,
+                         int64_t version) {
+  const std::string key = keys_.Child(kind.key, read_.name.participant, id);
+  if (version == 0) {
+    batch_.ExpectAbsent(key);
+    batch_.IndexAdd(keys_.Index(kind.key, read_.name.participant), id);
+  } else {
+    batch_.ExpectVersion(key, version);
+  }
+  // The etag is the record's version, never stored in the record.
+  std::unique_ptr<google::protobuf::Message> stored(item.New());
+  stored->CopyFrom(item);
+  const google::protobuf::FieldDescriptor* etag =
+      stored->GetDescriptor()->FindFieldByName("etag");
+  if (etag != nullptr) stored->GetReflection()->ClearField(stored.get(), etag);
+  batch_.Put(key, stored->SerializeAsString());
+}
+
+void CaseChange::Event(std::string aggregate, int64_t aggregate_version,
+                       const google::protobuf::Message& payload) {
+  std::unique_ptr<google::protobuf::Message> copy(payload.New());
+  copy->CopyFrom(payload);
+  events_.push_back({std::move(aggregate), aggregate_version, std::move(copy)});
+}
+
+int CaseChange::GuardRequest(const std::string& request_id,
+                             const std::string& fingerprint,
+                             const google::protobuf::Message& first) {
+  return idempotency::Guard(
+      batch_, keys_.Idempotency(caller_.organisation, request_id), fingerprint,
+      first);
+}
+
+// ---- CaseFiles
+
+CaseFiles::CaseFiles(storage::Store& store, const Clock& clock, IdSource& ids,
+                     const storage::KeyHasher& key_hasher)
+    : store_(store),
+      clock_(clock),
+      ids_(ids),
+      key_hasher_(key_hasher),
+      events_(kServiceKeyspace, clock, ids) {
+  if (!absl::LoadTimeZone("Europe/London", &london_)) {
+    EMP_LOG(WARNING) << "no tzdata for Europe/London; dates use UTC";
+    london_ = absl::UTCTimeZone();
+  }
+}
+
+absl::CivilDay CaseFiles::Today() const {
+  return absl::ToCivilDay(clock_.Now(), london_);
+}
+
+KeySpace CaseFiles::Keys(const std::string& contract) const {
+  return KeySpace(kServiceKeyspace, storage::ContractTenancy(contract));
+}
+
+std::string CaseFiles::ItemKey(const ParticipantName& name,
+                               const ItemKind& kind,
+                               const std::string& id) const {
+  return Keys(name.contract).Child(kind.key, name.participant, id);
+}
+
+std::string CaseFiles::ItemIndex(const ParticipantName& name,
+                                 const ItemKind& kind) const {
+  return Keys(name.contract).Index(kind.key, name.participant);
+}
+
+absl::StatusOr<v1::Participant> CaseFiles::DecodeParticipant(
+    const storage::Record& record) const {
+  v1::Participant participant;
+  if (!participant.ParseFromString(record.value)) {
+    return absl::DataLossError("a stored record is unreadable");
+  }
+  participant.set_etag(VersionTag(record.version));
+  return participant;
+}
+
+absl::StatusOr<Case> CaseFiles::Read(const auth::Caller& caller,
+                                     const ParticipantName& name) {
+  ASSIGN_OR_RETURN(std::optional<storage::Record> record,
+                   store_.Get(Keys(name.contract)
+                                  .Record(kParticipant, name.participant)));
+  if (!record.has_value()) {
+    return absl::NotFoundError(
+        absl::StrCat("participant ", name.str(), " not found"));
+  }
+  Case c{name, {}, record->version};
+  ASSIGN_OR_RETURN(c.participant, DecodeParticipant(*record));
+  RETURN_IF_ERROR(CheckShared(caller, c.participant));
+  return c;
+}
+
+absl::Status CaseFiles::CheckShared(const auth::Caller& caller,
+                                    const v1::Participant& participant) const {
+  // Until access grants arrive, only the enrolling organisation sees a record.
+  if (participant.enrolling_organisation() != caller.organisation) {
+    return absl::PermissionDeniedError(
+        "this participant is not shared with your organisation");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CaseFiles::CheckNotErased(
+    const v1::Participant& participant) const {
+  if (participant.erased()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "participant ", participant.name(),
+        " was erased on request; its record is read-only"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Case> CaseFiles::ReadForChange(const auth::Caller& caller,
+                                              const ParticipantName& name) {
+  ASSIGN_OR_RETURN(Case c, Read(caller, name));
+  RETURN_IF_ERROR(CheckNotErased(c.participant));
+  return c;
+}
+
+absl::StatusOr<StoredItem> CaseFiles::ReadItem(const Case& c,
+                                               const ItemKind& kind,
+                                               const std::string& id) {
+  ASSIGN_OR_RETURN(std::optional<storage::Record> record,
+                   store_.Get(ItemKey(c.name, kind, id)));
+  if (!record.has_value()) {
+    return absl::NotFoundError(absl::StrCat(
+        ItemName{c.name, id}.str(kind), " not found"));
+  }
+  return StoredItem{id, *std::move(record)};
+}
+
+absl::StatusOr<ItemPage> CaseFiles::ListItems(const Case& c,
+                                              const ItemKind& kind,
+                                              const std::string& page_token,
+                                              int page_size) {
+  // The token is bound to the participant and the kind.
+  const std::string digest =
+      key_hasher_.Part(absl::StrCat(c.name.str(), "|", kind.key)).substr(0, 12);
+  std::string after;
+  if (!page_token.empty()) {
+    ASSIGN_OR_RETURN(after, DecodePageToken("page_token", page_token, digest));
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                   store_.IndexRange(ItemIndex(c.name, kind), after,
+                                     page_size + 1));
+  const bool more = static_cast<int>(ids.size()) > page_size;
+  if (more) ids.resize(page_size);
+  std::vector<std::string> keys;
+  for (const std::string& id : ids) keys.push_back(ItemKey(c.name, kind, id));
+  ASSIGN_OR_RETURN(std::vector<std::optional<storage::Record>> records,
+                   store_.GetMany(keys));
+  ItemPage page;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!records[i].has_value()) continue;  // removed since the index was read
+    page.items.push_back({ids[i], *std::move(records[i])});
+  }
+  if (more) page.next_page_token = EncodePageToken(ids.back(), digest);
+  return page;
+}
+
+absl::StatusOr<std::vector<StoredItem>> CaseFiles::AllItems(
+    const Case& c, const ItemKind& kind, int limit) {
+  ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                   store_.IndexRange(ItemIndex(c.name, kind), "", limit));
+  std::vector<std::string> keys;
+  for (const std::string& id : ids) keys.push_back(ItemKey(c.name, kind, id));
+  ASSIGN_OR_RETURN(std::vector<std::optional<storage::Record>> records,
+                   store_.GetMany(keys));
+  std::vector<StoredItem> items;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (records[i].has_value()) items.push_back({ids[i], *records[i]});
+  }
+  return items;
+}
+
+CaseChange CaseFiles::Begin(const auth::Caller& caller, const Case& c) const {
+  return CaseChange(caller, c, Keys(c.name.contract));
+}
+
+bool CaseFiles::StageParticipant(Batch& batch, const auth::Caller& caller,
+                                 const Case& read,
+                                 v1::Participant& after) {
+  const v1::Participant& before = read.participant;
+  if (SameParticipant(before, after)) return false;
+  const int64_t version = read.version + 1;
+  *after.mutable_update_time() = ToProtoTimestamp(clock_.Now());
+  after.clear_etag();
+  const std::string key =
+      Keys(read.name.contract).Record(kParticipant, read.name.participant);
+  batch.ExpectVersion(key, read.version);
+  batch.Put(key, after.SerializeAsString());
+  Reindex(batch, read.name.participant, before, after);
+  if (before.status() != after.status()) {
+    v1::ParticipantStatusChanged status_changed;
+    *status_changed.mutable_facts() = FactsOf(after);
+    status_changed.set_previous_status(before.status());
+    AppendEvent(batch, caller, read.name.contract, after.name(), version,
+                status_changed);
+  }
+  after.set_etag(VersionTag(version));
+  return true;
+}
+
+absl::StatusOr<storage::BatchResult> CaseFiles::Commit(CaseChange& change) {
+  const Case& read = change.read();
+  Batch& batch = change.batch_;
+  for (const CaseChange::PendingEvent& event : change.events_) {
+    AppendEvent(batch, change.caller(), read.name.contract, event.aggregate,
+                event.version, *event.payload);
+  }
+  StageParticipant(batch, change.caller(), read, change.after_);
+  RETURN_IF_ERROR(RegisterStream(read.name.contract));
+  return store_.Commit(batch);
+}
+
+// ---- Indexes and events
+
+void CaseFiles::AddIndexes(Batch& batch, const std::string& id,
+                           const v1::Participant& p) const {
+  const KeySpace keys = Keys(p.contract());
+  batch.IndexAdd(keys.Index("status", v1::ParticipantStatus_Name(p.status())),
+                 id);
+  batch.IndexAdd(keys.Index("organisation", p.enrolling_organisation()), id);
+  if (!p.adviser().empty())
+    batch.IndexAdd(keys.Index("adviser", p.adviser()), id);
+}
+
+void CaseFiles::RemoveIndexes(Batch& batch, const std::string& id,
+                              const v1::Participant& p) const {
+  const KeySpace keys = Keys(p.contract());
+  batch.IndexRemove(
+      keys.Index("status", v1::ParticipantStatus_Name(p.status())), id);
+  batch.IndexRemove(keys.Index("organisation", p.enrolling_organisation()), id);
+  if (!p.adviser().empty())
+    batch.IndexRemove(keys.Index("adviser", p.adviser()), id);
+}
+
+void CaseFiles::Reindex(Batch& batch, const std::string& id,
+                        const v1::Participant& before,
+                        const v1::Participant& after) const {
+  const KeySpace keys = Keys(after.contract());
+  if (before.status() != after.status()) {
+    batch.IndexRemove(
+        keys.Index("status", v1::ParticipantStatus_Name(before.status())), id);
+    batch.IndexAdd(
+        keys.Index("status", v1::ParticipantStatus_Name(after.status())), id);
+  }
+  if (before.adviser() != after.adviser()) {
+    if (!before.adviser().empty())
+      batch.IndexRemove(keys.Index("adviser", before.adviser()), id);
+    if (!after.adviser().empty())
+      batch.IndexAdd(keys.Index("adviser", after.adviser()), id);
+  }
+}
+
+void CaseFiles::AppendEvent(Batch& batch, const auth::Caller& caller,
+                            const std::string& contract,
+                            const std::string& aggregate, int64_t version,
+                            const google::protobuf::Message& payload) {
+  events::EventContext context{storage::ContractTenancy(contract), aggregate,
+                               caller.organisation, caller.user, version};
+  events_.Append(batch, context, payload);
+}
+
+absl::Status CaseFiles::RegisterStream(const std::string& contract) {
+  return events_.RegisterStream(store_, storage::ContractTenancy(contract));
+}
+
+}  // namespace employability::participants

@@ -1,0 +1,413 @@
+// A participant's case file: the participant record and the items recorded
+// about them (barriers, action plans, contacts, jobs, earnings, case
+// reviews). Every area of the journey reads and changes a case through here,
+// so that the access check, the optimistic write, the participant's status
+// and activity dates, idempotent creates, indexes and events are written once.
+//
+// Storage (service key space "participants", tenancy the contract):
+//   participant:<p>                   the participant (v1::Participant)
+//   <item kind>:<p>:<item>            an item (e.g. contact:<p>:<id>)
+//   index:<item kind>:<p>             the participant's items of that kind,
+//                                     in the order created (sortable ids)
+//   index:status:<STATUS>, index:organisation:<org>, index:adviser:<user>
+//                                     participants, by id
+// A change of an item always checks the participant's version, so nothing is
+// written to a participant deleted, erased or changed in between.
+#ifndef EMPLOYABILITY_SERVICES_PARTICIPANTS_CASE_FILE_H_
+#define EMPLOYABILITY_SERVICES_PARTICIPANTS_CASE_FILE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "common/auth/caller.h"
+#include "common/events/event_log.h"
+#include "common/idempotency/idempotency.h"
+#include "common/storage/keys.h"
+#include "common/storage/store.h"
+#include "common/time/clock.h"
+#include "employability/participants/v1/participants.pb.h"
+#include "google/protobuf/message.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "services/participants/participant_rules.h"
+
+namespace employability::participants {
+
+inline constexpr char kServiceKeyspace[] = "participants";
+inline constexpr int kDefaultPageSize = 50;
+inline constexpr int kMaxPageSize = 500;
+// Optimistic writes retry this often when another write got in between.
+inline constexpr int kWriteAttempts = 5;
+
+// A kind of item kept under a participant: its key kind and its collection
+// in resource names (contracts/{c}/participants/{p}/<collection>/{id}).
+struct ItemKind {
+  const char* key;
+  const char* collection;
+};
+inline constexpr ItemKind kBarrierItems{"barrier", "barriers"};
+inline constexpr ItemKind kActionPlanItems{"plan", "actionPlans"};
+inline constexpr ItemKind kContactItems{"contact", "contacts"};
+inline constexpr ItemKind kJobItems{"job", "jobs"};
+inline constexpr ItemKind kEarningsItems{"earnings", "earnings"};
+inline constexpr ItemKind kCaseReviewItems{"review", "caseReviews"};
+
+struct ItemName {
+  ParticipantName participant;
+  std::string id;
+  std::string str(const ItemKind& kind) const;
+};
+absl::StatusOr<ItemName> ParseItemName(absl::string_view field,
+                                       absl::string_view name,
+                                       const ItemKind& kind);
+
+// A participant as read.
+struct Case {
+  ParticipantName name;
+  v1::Participant participant;  // etag set
+  int64_t version = 0;
+  // The current programme spell.
+  const v1::ProgrammeSpell& spell() const;
+};
+
+// A stored item, still encoded, with its version.
+struct StoredItem {
+  std::string id;
+  storage::Record record;
+};
+
+struct ItemPage {
+  std::vector<StoredItem> items;
+  std::string next_page_token;  // empty on the last page
+};
+
+// One atomic change of a case: writes, a new state of the participant, and
+// events, committed together by CaseFiles::Commit. Made by CaseFiles::Begin.
+class CaseChange {
+ public:
+  CaseChange(CaseChange&&) = default;
+
+  const Case& read() const { return read_; }
+  const auth::Caller& caller() const { return caller_; }
+  // The participant as it will be written (starts as read).
+  const v1::Participant& participant() const { return after_; }
+  v1::Participant& mutable_participant() { return after_; }
+  storage::Batch& batch() { return batch_; }
+
+  // Moves the participant to `status` on `date`: checks the transition,
+  // records the history and the spell's start or exit date. The status event
+  // is emitted on commit.
+  absl::Status SetStatus(v1::ParticipantStatus status, absl::CivilDay date,
+                         absl::Time now);
+  // Records a fact dated `date` in the current spell: FAILED_PRECONDITION
+  // (rule nothing-after-exit, naming `field`) when after the spell's exit,
+  // and moves the spell's last_activity_date on.
+  absl::Status NoteActivity(absl::string_view field, absl::CivilDay date);
+
+  // Writes an item: `version` 0 means it must be new (and it joins the
+  // participant's index of its kind), otherwise the stored version must
+  // still be `version`.
+  void PutItem(const ItemKind& kind, const std::string& id,
+               const google::protobuf::Message& item, int64_t version);
+  // An event about `aggregate` (a resource name) at `aggregate_version`.
+  // Build its facts from participant() after any SetStatus.
+  void Event(std::string aggregate, int64_t aggregate_version,
+             const google::protobuf::Message& payload);
+  // Guards a create with its request id (see common/idempotency); returns
+  // the step to compare with BatchResult::failed_step.
+  int GuardRequest(const std::string& request_id,
+                   const std::string& fingerprint,
+                   const google::protobuf::Message& first);
+
+ private:
+  friend class CaseFiles;
+  CaseChange(const auth::Caller& caller, const Case& read,
+             storage::KeySpace keys);
+
+  struct PendingEvent {
+    std::string aggregate;
+    int64_t version;
+    std::unique_ptr<google::protobuf::Message> payload;
+  };
+
+  const auth::Caller& caller_;
+  const Case& read_;
+  storage::KeySpace keys_;
+  v1::Participant after_;
+  storage::Batch batch_;
+  std::vector<PendingEvent> events_;
+};
+
+class CaseFiles {
+ public:
+  CaseFiles(storage::Store& store, const Clock& clock, IdSource& ids,
+            const storage::KeyHasher& key_hasher);
+
+  // The participant, for `caller`: NOT_FOUND when absent, PERMISSION_DENIED
+  // when not shared with the caller's organisation.
+  absl::StatusOr<Case> Read(const auth::Caller& caller,
+                            const ParticipantName& name);
+  // As Read, and FAILED_PRECONDITION when the participant's data was erased
+  // (an erased case takes no new facts).
+  absl::StatusOr<Case> ReadForChange(const auth::Caller& caller,
+                                     const ParticipantName& name);
+  // PERMISSION_DENIED unless `participant` is shared with the caller.
+  absl::Status CheckShared(const auth::Caller& caller,
+                           const v1::Participant& participant) const;
+  // FAILED_PRECONDITION when the participant's data was erased.
+  absl::Status CheckNotErased(const v1::Participant& participant) const;
+  // Decodes the participant stored under `record`, its etag set.
+  absl::StatusOr<v1::Participant> DecodeParticipant(
+      const storage::Record& record) const;
+
+  // One item of the case; NOT_FOUND naming it when absent.
+  absl::StatusOr<StoredItem> ReadItem(const Case& c, const ItemKind& kind,
+                                      const std::string& id);
+  // A page of the case's items of one kind, oldest first. `page_token` as
+  // issued by this call for the same case and kind.
+  absl::StatusOr<ItemPage> ListItems(const Case& c, const ItemKind& kind,
+                                     const std::string& page_token,
+                                     int page_size);
+  // Every item of one kind (at most `limit`), for exports and erasure.
+  absl::StatusOr<std::vector<StoredItem>> AllItems(const Case& c,
+                                                   const ItemKind& kind,
+                                                   int limit = 10000);
+
+  // Starts a change of `c` (which must outlive the change).
+  CaseChange Begin(const auth::Caller& caller, const Case& c) const;
+  // Commits `change`. The participant is written (with a new version, its
+  // indexes moved and its status event) when it changed. Returns the batch
+  // result; not committed means someone else wrote first, unless the failed
+  // step is one the caller guarded (an idempotency guard, say).
+  absl::StatusOr<storage::BatchResult> Commit(CaseChange& change);
+
+  // Adds to `batch` the write of `after`, a new state of the participant
+  // `read`, when it differs: the version check (already in a CaseChange's
+  // batch; added again harmlessly), the record, its indexes and the status
+  // event. Sets after's etag to the version it will have. For a batch that
+  // changes several participants at once (a group session's attendees, a
+  // bulk reassignment); false when there was nothing to write.
+  bool StageParticipant(storage::Batch& batch, const auth::Caller& caller,
+                        const Case& read, v1::Participant& after);
+
+  // Participant indexes, for creates and deletes of participants.
+  void AddIndexes(storage::Batch& batch, const std::string& id,
+                  const v1::Participant& p) const;
+  void RemoveIndexes(storage::Batch& batch, const std::string& id,
+                     const v1::Participant& p) const;
+  void Reindex(storage::Batch& batch, const std::string& id,
+               const v1::Participant& before,
+               const v1::Participant& after) const;
+
+  // An event on the contract's stream, about `aggregate`.
+  void AppendEvent(storage::Batch& batch, const auth::Caller& caller,
+                   const std::string& contract, const std::string& aggregate,
+                   int64_t version, const google::protobuf::Message& payload);
+  // Makes the contract's stream known to consumers (once per process).
+  absl::Status RegisterStream(const std::string& contract);
+
+  storage::KeySpace Keys(const std::string& contract) const;
+  std::string ItemKey(const ParticipantName& name, const ItemKind& kind,
+                      const std::string& id) const;
+  std::string ItemIndex(const ParticipantName& name,
+                        const ItemKind& kind) const;
+
+  // Creates an item of `kind` under the participant `name`, idempotently on
+  // `request_id` (the fingerprint is taken from `request`). `build` gets the
+  // change and the new item's resource name, checks the item against the
+  // case, adds its events and returns the item to store. Retries when
+  // another write got in between; a replay returns the item as stored now.
+  template <typename Item>
+  absl::StatusOr<Item> CreateItem(
+      const auth::Caller& caller, const ParticipantName& name,
+      const ItemKind& kind, const google::protobuf::Message& request,
+      const std::string& request_id,
+      const std::function<absl::StatusOr<Item>(CaseChange&,
+                                               const std::string&)>& build);
+
+  // Changes the item `name` of `kind`. A non-empty `etag` must match the
+  // stored version (ABORTED naming `etag_field` otherwise). `change_item`
+  // edits the item in place and adds its events (at the item's new version,
+  // which it is given); when it leaves both item and participant as they
+  // were, nothing is written.
+  template <typename Item>
+  absl::StatusOr<Item> ChangeItem(
+      const auth::Caller& caller, const ItemName& name, const ItemKind& kind,
+      const std::string& etag, absl::string_view etag_field,
+      const std::function<absl::Status(CaseChange&, Item&, int64_t)>&
+          change_item);
+
+  // An item for `caller`, decoded, its etag set.
+  template <typename Item>
+  absl::StatusOr<Item> GetItem(const auth::Caller& caller,
+                               const ItemName& name, const ItemKind& kind);
+
+  // A page of items for `caller`, decoded, each with its etag; `keep`
+  // filters (items it rejects are skipped, so a page may be short).
+  template <typename Item>
+  absl::StatusOr<std::pair<std::vector<Item>, std::string>> ListItemsOf(
+      const auth::Caller& caller, const ParticipantName& name,
+      const ItemKind& kind, const std::string& page_token, int page_size,
+      const std::function<bool(const Item&)>& keep = nullptr);
+
+  storage::Store& store() { return store_; }
+  // OK while the store answers: every area's readiness.
+  absl::Status Ready() { return store_.Ping(); }
+  const storage::KeyHasher& key_hasher() const { return key_hasher_; }
+  absl::Time Now() const { return clock_.Now(); }
+  // Today in Europe/London: the date of the programme's paperwork.
+  absl::CivilDay Today() const;
+  std::string NewId() { return ids_.NewId(); }
+
+ private:
+  storage::Store& store_;
+  const Clock& clock_;
+  IdSource& ids_;
+  const storage::KeyHasher& key_hasher_;
+  events::EventLog events_;
+  absl::TimeZone london_;
+};
+
+// The version of a record as an etag.
+std::string VersionTag(int64_t version);
+
+// ABORTED for an optimistic write that kept losing.
+absl::Status Conflict(absl::string_view what);
+// ABORTED naming `field` for a stale etag.
+absl::Status StaleEtag(absl::string_view field, absl::string_view what);
+
+// Sets the message's "etag" field, when it has one, to `version`.
+void SetEtag(google::protobuf::Message& message, int64_t version);
+
+template <typename Message>
+absl::StatusOr<Message> DecodeItem(const StoredItem& item) {
+  Message message;
+  if (!message.ParseFromString(item.record.value)) {
+    return absl::DataLossError("a stored record is unreadable");
+  }
+  SetEtag(message, item.record.version);
+  return message;
+}
+
+// ---- Template definitions
+
+template <typename Item>
+absl::StatusOr<Item> CaseFiles::CreateItem(
+    const auth::Caller& caller, const ParticipantName& name,
+    const ItemKind& kind, const google::protobuf::Message& request,
+    const std::string& request_id,
+    const std::function<absl::StatusOr<Item>(CaseChange&,
+                                             const std::string&)>& build) {
+  const std::string fingerprint = idempotency::Fingerprint(request);
+  for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
+    absl::StatusOr<Case> c = ReadForChange(caller, name);
+    if (!c.ok()) return c.status();
+    CaseChange change = Begin(caller, *c);
+    const std::string id = NewId();
+    // The idempotency record keeps only the name: a replay reads the item
+    // as it is now, and no personal data lingers there.
+    Item first;
+    first.set_name(ItemName{name, id}.str(kind));
+    const int guard = change.GuardRequest(request_id, fingerprint, first);
+    absl::StatusOr<Item> item = build(change, first.name());
+    if (!item.ok()) return item.status();
+    item->set_name(first.name());
+    change.PutItem(kind, id, *item, /*version=*/0);
+    absl::StatusOr<storage::BatchResult> result = Commit(change);
+    if (!result.ok()) return result.status();
+    if (result->committed) {
+      SetEtag(*item, 1);
+      return *std::move(item);
+    }
+    if (result->failed_step == guard) {
+      absl::Status replay = idempotency::Replay(*result->found, fingerprint,
+                                                "request_id", &first);
+      if (!replay.ok()) return replay;
+      absl::StatusOr<ItemName> stored =
+          ParseItemName("name", first.name(), kind);
+      if (!stored.ok()) return stored.status();
+      return GetItem<Item>(caller, *stored, kind);
+    }
+  }
+  return Conflict("participant");
+}
+
+template <typename Item>
+absl::StatusOr<Item> CaseFiles::ChangeItem(
+    const auth::Caller& caller, const ItemName& name, const ItemKind& kind,
+    const std::string& etag, absl::string_view etag_field,
+    const std::function<absl::Status(CaseChange&, Item&, int64_t)>&
+        change_item) {
+  for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
+    absl::StatusOr<Case> c = ReadForChange(caller, name.participant);
+    if (!c.ok()) return c.status();
+    absl::StatusOr<StoredItem> stored = ReadItem(*c, kind, name.id);
+    if (!stored.ok()) return stored.status();
+    if (!etag.empty() && etag != VersionTag(stored->record.version)) {
+      return StaleEtag(etag_field, kind.key);
+    }
+    absl::StatusOr<Item> before = DecodeItem<Item>(*stored);
+    if (!before.ok()) return before.status();
+    Item item = *before;
+    CaseChange change = Begin(caller, *c);
+    absl::Status changed =
+        change_item(change, item, stored->record.version + 1);
+    if (!changed.ok()) return changed;
+    if (google::protobuf::util::MessageDifferencer::Equals(item, *before) &&
+        google::protobuf::util::MessageDifferencer::Equals(
+            change.participant(), c->participant)) {
+      return item;  // nothing to write
+    }
+    change.PutItem(kind, name.id, item, stored->record.version);
+    absl::StatusOr<storage::BatchResult> result = Commit(change);
+    if (!result.ok()) return result.status();
+    if (result->committed) {
+      SetEtag(item, stored->record.version + 1);
+      return item;
+    }
+    if (!etag.empty()) return StaleEtag(etag_field, kind.key);
+  }
+  return Conflict(kind.key);
+}
+
+template <typename Item>
+absl::StatusOr<Item> CaseFiles::GetItem(const auth::Caller& caller,
+                                        const ItemName& name,
+                                        const ItemKind& kind) {
+  absl::StatusOr<Case> c = Read(caller, name.participant);
+  if (!c.ok()) return c.status();
+  absl::StatusOr<StoredItem> stored = ReadItem(*c, kind, name.id);
+  if (!stored.ok()) return stored.status();
+  return DecodeItem<Item>(*stored);
+}
+
+template <typename Item>
+absl::StatusOr<std::pair<std::vector<Item>, std::string>>
+CaseFiles::ListItemsOf(const auth::Caller& caller,
+                       const ParticipantName& name, const ItemKind& kind,
+                       const std::string& page_token, int page_size,
+                       const std::function<bool(const Item&)>& keep) {
+  absl::StatusOr<Case> c = Read(caller, name);
+  if (!c.ok()) return c.status();
+  absl::StatusOr<ItemPage> page = ListItems(*c, kind, page_token, page_size);
+  if (!page.ok()) return page.status();
+  std::pair<std::vector<Item>, std::string> out;
+  for (const StoredItem& stored : page->items) {
+    absl::StatusOr<Item> item = DecodeItem<Item>(stored);
+    if (!item.ok()) return item.status();
+    if (keep == nullptr || keep(*item)) out.first.push_back(*std::move(item));
+  }
+  out.second = std::move(page->next_page_token);
+  return out;
+}
+
+}  // namespace employability::participants
+
+#endif  // EMPLOYABILITY_SERVICES_PARTICIPANTS_CASE_FILE_H_

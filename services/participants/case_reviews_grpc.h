@@ -1,0 +1,19 @@
+// The gRPC face of employability.participants.v1.CaseReviews: a thin adapter
+// over its domain class, hosted in the participants module.
+#ifndef EMPLOYABILITY_SERVICES_PARTICIPANTS_CASE_REVIEWS_GRPC_H_
+#define EMPLOYABILITY_SERVICES_PARTICIPANTS_CASE_REVIEWS_GRPC_H_
+
+#include <memory>
+
+#include "common/server/module.h"
+#include "services/participants/case_file.h"
+
+namespace employability::participants {
+
+// The CaseReviews service over `files` (which outlives it).
+std::unique_ptr<server::ServiceModule> NewCaseReviewsModule(
+    CaseFiles& files, const server::ServiceDeps& deps);
+
+}  // namespace employability::participants
+
+#endif  // EMPLOYABILITY_SERVICES_PARTICIPANTS_CASE_REVIEWS_GRPC_H_

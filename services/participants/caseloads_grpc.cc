@@ -1,0 +1,13 @@
+#include "services/participants/caseloads_grpc.h"
+
+namespace employability::participants {
+
+// Not built yet: the participants module hosts nothing for it.
+std::unique_ptr<server::ServiceModule> NewCaseloadsModule(
+    CaseFiles& files, const server::ServiceDeps& deps) {
+  (void)files;
+  (void)deps;
+  return nullptr;
+}
+
+}  // namespace employability::participants

@@ -1,0 +1,19 @@
+// The gRPC face of employability.participants.v1.ParticipantData: a thin adapter
+// over its domain class, hosted in the participants module.
+#ifndef EMPLOYABILITY_SERVICES_PARTICIPANTS_PARTICIPANT_DATA_GRPC_H_
+#define EMPLOYABILITY_SERVICES_PARTICIPANTS_PARTICIPANT_DATA_GRPC_H_
+
+#include <memory>
+
+#include "common/server/module.h"
+#include "services/participants/case_file.h"
+
+namespace employability::participants {
+
+// The ParticipantData service over `files` (which outlives it).
+std::unique_ptr<server::ServiceModule> NewParticipantDataModule(
+    CaseFiles& files, const server::ServiceDeps& deps);
+
+}  // namespace employability::participants
+
+#endif  // EMPLOYABILITY_SERVICES_PARTICIPANTS_PARTICIPANT_DATA_GRPC_H_
