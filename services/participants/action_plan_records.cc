@@ -1,0 +1,1 @@
+#include "services/participants/action_plan_records.h"

@@ -1,0 +1,1 @@
+#include "services/participants/case_review_records.h"

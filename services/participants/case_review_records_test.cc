@@ -1,0 +1,3 @@
+// Not built yet.
+#include "services/participants/case_review_records.h"
+#include "gtest/gtest.h"

@@ -1,0 +1,1 @@
+#include "services/participants/caseload_records.h"

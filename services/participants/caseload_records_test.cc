@@ -1,0 +1,3 @@
+// Not built yet.
+#include "services/participants/caseload_records.h"
+#include "gtest/gtest.h"

@@ -1,0 +1,1 @@
+#include "services/participants/contact_records.h"

@@ -1,0 +1,1 @@
+#include "services/participants/group_session_records.h"

@@ -1,0 +1,1 @@
+#include "services/participants/participant_data_records.h"

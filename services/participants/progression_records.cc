@@ -1,0 +1,1 @@
+#include "services/participants/progression_records.h"
