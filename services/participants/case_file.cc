@@ -20,7 +20,7 @@ namespace {
 using storage::Batch;
 using storage::KeySpace;
 
-constexpr char kParticipant[] = "participant";
+constexpr const char* kParticipant = kParticipantRecord;
 
 bool SameParticipant(const v1::Participant& a, const v1::Participant& b) {
   google::protobuf::util::MessageDifferencer differ;
@@ -161,6 +161,16 @@ absl::CivilDay CaseFiles::Today() const {
 
 KeySpace CaseFiles::Keys(const std::string& contract) const {
   return KeySpace(kServiceKeyspace, storage::ContractTenancy(contract));
+}
+
+std::string CaseFiles::DuplicateKey(const v1::Participant& p) const {
+  const auto& dob = p.date_of_birth();
+  return Keys(p.contract())
+      .Record(kDuplicateRecord,
+              key_hasher_.Part(absl::StrCat(p.programme(), "|",
+                                            p.national_insurance_number(), "|",
+                                            dob.year(), "-", dob.month(), "-",
+                                            dob.day())));
 }
 
 std::string CaseFiles::ItemKey(const ParticipantName& name,

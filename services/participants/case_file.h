@@ -46,6 +46,20 @@ inline constexpr int kMaxPageSize = 500;
 // Optimistic writes retry this often when another write got in between.
 inline constexpr int kWriteAttempts = 5;
 
+// Records kept per participant beside the participant record (key kinds).
+inline constexpr char kParticipantRecord[] = "participant";
+inline constexpr char kConsentsRecord[] = "consents";
+inline constexpr char kEqualityRecord[] = "equality";
+// The duplicate check: keyed by a hash of programme, National Insurance
+// number and date of birth; holds "<organisation> <participant name>".
+inline constexpr char kDuplicateRecord[] = "nino";
+// Group sessions live in the contract's tenancy, not under a participant:
+//   group-session:<session>              the session
+//   index:group-session-org:<org>        an organisation's sessions
+//   index:group-session:<participant>    a participant's sessions
+inline constexpr char kGroupSessionRecord[] = "group-session";
+inline constexpr char kGroupSessionsOfOrganisation[] = "group-session-org";
+
 // A kind of item kept under a participant: its key kind and its collection
 // in resource names (contracts/{c}/participants/{p}/<collection>/{id}).
 struct ItemKind {
@@ -214,6 +228,8 @@ class CaseFiles {
   absl::Status RegisterStream(const std::string& contract);
 
   storage::KeySpace Keys(const std::string& contract) const;
+  // The duplicate-check key of a participant (see kDuplicateRecord).
+  std::string DuplicateKey(const v1::Participant& participant) const;
   std::string ItemKey(const ParticipantName& name, const ItemKind& kind,
                       const std::string& id) const;
   std::string ItemIndex(const ParticipantName& name,

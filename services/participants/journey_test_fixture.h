@@ -37,10 +37,12 @@ class JourneyTest : public testing::Test {
 
   // A participant of `caller`'s organisation, referred on 5 January 2026,
   // assigned to adviser-1.
-  v1::Participant Enrol(const std::string& nino = "JK123456A") {
+  v1::Participant Enrol(const std::string& nino = "JK123456A",
+                        const std::string& request_id = "") {
     v1::CreateParticipantRequest request;
     request.set_parent(absl::StrCat("contracts/", kContract));
-    request.set_request_id(absl::StrCat("enrol-", nino));
+    request.set_request_id(request_id.empty() ? absl::StrCat("enrol-", nino)
+                                              : request_id);
     v1::Participant* p = request.mutable_participant();
     p->set_programme("restart");
     p->set_adviser("adviser-1");

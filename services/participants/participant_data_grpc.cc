@@ -1,13 +1,66 @@
 #include "services/participants/participant_data_grpc.h"
 
-namespace employability::participants {
+#include "common/server/unary.h"
+#include "employability/participants/v1/participant_data.grpc.pb.h"
+#include "services/participants/participant_data_records.h"
 
-// Not built yet: the participants module hosts nothing for it.
+namespace employability::participants {
+namespace {
+
+using server::Serve;
+
+class ParticipantDataService final
+    : public v1::ParticipantData::CallbackService {
+ public:
+  ParticipantDataService(ParticipantDataRecords& records,
+                         server::WorkerPool& workers)
+      : records_(records), workers_(workers) {}
+
+  grpc::ServerUnaryReactor* ExportParticipantData(
+      grpc::CallbackServerContext* context,
+      const v1::ExportParticipantDataRequest* request,
+      v1::ParticipantDataExport* response) override {
+    return Serve(context, workers_, response,
+                 [this, request](const auth::Caller& caller) {
+                   return records_.Export(caller, *request);
+                 });
+  }
+  grpc::ServerUnaryReactor* EraseParticipant(
+      grpc::CallbackServerContext* context,
+      const v1::EraseParticipantRequest* request,
+      v1::Participant* response) override {
+    return Serve(context, workers_, response,
+                 [this, request](const auth::Caller& caller) {
+                   return records_.Erase(caller, *request);
+                 });
+  }
+
+ private:
+  ParticipantDataRecords& records_;
+  server::WorkerPool& workers_;
+};
+
+class ParticipantDataModule final : public server::ServiceModule {
+ public:
+  ParticipantDataModule(CaseFiles& files, server::WorkerPool& workers)
+      : files_(files), records_(files), service_(records_, workers) {}
+
+  std::vector<server::HostedService> Services() override {
+    return {{&service_, v1::ParticipantData::service_full_name(),
+             [this] { return files_.Ready(); }}};
+  }
+
+ private:
+  CaseFiles& files_;
+  ParticipantDataRecords records_;
+  ParticipantDataService service_;
+};
+
+}  // namespace
+
 std::unique_ptr<server::ServiceModule> NewParticipantDataModule(
     CaseFiles& files, const server::ServiceDeps& deps) {
-  (void)files;
-  (void)deps;
-  return nullptr;
+  return std::make_unique<ParticipantDataModule>(files, deps.workers);
 }
 
 }  // namespace employability::participants

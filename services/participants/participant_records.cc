@@ -27,10 +27,9 @@ using storage::KeySpace;
 
 
 // Record kinds within the service's key space.
-constexpr char kParticipant[] = "participant";
-constexpr char kConsents[] = "consents";
-constexpr char kEquality[] = "equality";
-constexpr char kDuplicate[] = "nino";
+constexpr const char* kParticipant = kParticipantRecord;
+constexpr const char* kConsents = kConsentsRecord;
+constexpr const char* kEquality = kEqualityRecord;
 
 absl::Status Conflict() {
   return ::employability::participants::Conflict("participant");
@@ -222,15 +221,6 @@ KeySpace ParticipantRecords::Keys(const std::string& contract) const {
   return files_.Keys(contract);
 }
 
-std::string ParticipantRecords::DuplicateKey(const KeySpace& keys,
-                                             const v1::Participant& p) const {
-  const auto& dob = p.date_of_birth();
-  return keys.Record(kDuplicate,
-                     files_.key_hasher().Part(absl::StrCat(
-                         p.programme(), "|", p.national_insurance_number(), "|",
-                         dob.year(), "-", dob.month(), "-", dob.day())));
-}
-
 void ParticipantRecords::AppendEvent(Batch& batch, const auth::Caller& caller,
                                      const v1::Participant& p, int64_t version,
                                      const google::protobuf::Message& payload) {
@@ -312,7 +302,7 @@ absl::StatusOr<v1::Participant> ParticipantRecords::CreateOnce(
   const int idempotency_step = idempotency::Guard(
       batch, keys.Idempotency(caller.organisation, request.request_id()),
       fingerprint, first);
-  const std::string duplicate_key = DuplicateKey(keys, p);
+  const std::string duplicate_key = files_.DuplicateKey(p);
   batch.ExpectAbsent(duplicate_key);
   batch.Put(keys.Record(kParticipant, name.participant), p.SerializeAsString());
   batch.Put(duplicate_key, DuplicateValue(p));
@@ -492,8 +482,8 @@ absl::StatusOr<std::optional<v1::Participant>> ParticipantRecords::UpdateOnce(
   const std::string key = keys.Record(kParticipant, name.participant);
   Batch batch;
   batch.ExpectVersion(key, loaded.version);
-  const std::string old_duplicate = DuplicateKey(keys, before);
-  const std::string new_duplicate = DuplicateKey(keys, after);
+  const std::string old_duplicate = files_.DuplicateKey(before);
+  const std::string new_duplicate = files_.DuplicateKey(after);
   int duplicate_step = -1;
   if (new_duplicate != old_duplicate) {
     duplicate_step = static_cast<int>(batch.steps().size());
@@ -547,7 +537,7 @@ absl::Status ParticipantRecords::Delete(
     batch.Delete(keys.Record(kParticipant, name.participant));
     batch.Delete(keys.Record(kConsents, name.participant));
     batch.Delete(keys.Record(kEquality, name.participant));
-    batch.Delete(DuplicateKey(keys, p));
+    batch.Delete(files_.DuplicateKey(p));
     files_.RemoveIndexes(batch, name.participant, p);
     v1::ParticipantDeleted event;
     *event.mutable_facts() = FactsOf(p);

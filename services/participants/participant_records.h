@@ -87,8 +87,6 @@ class ParticipantRecords {
       const std::string& filter_digest);
 
   storage::KeySpace Keys(const std::string& contract) const;
-  std::string DuplicateKey(const storage::KeySpace& keys,
-                           const v1::Participant& participant) const;
   void AppendEvent(storage::Batch& batch, const auth::Caller& caller,
                    const v1::Participant& participant, int64_t version,
                    const google::protobuf::Message& payload);
