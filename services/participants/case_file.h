@@ -72,6 +72,9 @@ inline constexpr ItemKind kContactItems{"contact", "contacts"};
 inline constexpr ItemKind kJobItems{"job", "jobs"};
 inline constexpr ItemKind kEarningsItems{"earnings", "earnings"};
 inline constexpr ItemKind kCaseReviewItems{"review", "caseReviews"};
+inline constexpr const ItemKind* kItemKinds[] = {
+    &kBarrierItems, &kActionPlanItems, &kContactItems,
+    &kJobItems,     &kEarningsItems,   &kCaseReviewItems};
 
 struct ItemName {
   ParticipantName participant;

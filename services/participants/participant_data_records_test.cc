@@ -223,6 +223,18 @@ TEST_F(ParticipantDataTest, AnErasedRecordIsReadOnlyAndErasureIdempotent) {
   EXPECT_NE(fresh.name(), p.name());
 }
 
+TEST_F(ParticipantDataTest, AParticipantWithAJourneyCannotBeDeleted) {
+  v1::Participant p = Everything();
+  v1::DeleteParticipantRequest request;
+  request.set_name(p.name());
+  EXPECT_EQ(participants_.Delete(adviser_, request).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Reread(p).name(), p.name());
+  v1::Participant mistake = Enrol("CE123456D");
+  request.set_name(mistake.name());
+  EXPECT_TRUE(participants_.Delete(adviser_, request).ok());
+}
+
 TEST_F(ParticipantDataTest, OnlyTheHoldingOrganisationMayErase) {
   v1::Participant p = Everything();
   NewEvents();

@@ -520,6 +520,28 @@ absl::StatusOr<std::optional<v1::Participant>> ParticipantRecords::UpdateOnce(
   return std::nullopt;  // someone else wrote first: read again and retry
 }
 
+// Deleting is for an enrolment made by mistake. Once anything of a journey
+// is recorded the participant is exited (or erased on request) instead: the
+// record is evidence for payments and quality.
+absl::Status ParticipantRecords::CheckNoJourney(const ParticipantName& name) {
+  std::vector<std::string> indexes;
+  for (const ItemKind* kind : kItemKinds) {
+    indexes.push_back(files_.ItemIndex(name, *kind));
+  }
+  indexes.push_back(
+      Keys(name.contract).Index(kGroupSessionRecord, name.participant));
+  for (const std::string& index : indexes) {
+    ASSIGN_OR_RETURN(int64_t held, store_.IndexSize(index));
+    if (held > 0) {
+      return absl::FailedPreconditionError(
+          "name: the participant has journey records (barriers, plans, "
+          "contacts, sessions, jobs or reviews); exit them instead, or erase "
+          "their personal data on request");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParticipantRecords::Delete(
     const auth::Caller& caller, const v1::DeleteParticipantRequest& request) {
   ASSIGN_OR_RETURN(ParticipantName name,
@@ -530,6 +552,7 @@ absl::Status ParticipantRecords::Delete(
     if (!request.etag().empty() && request.etag() != p.etag()) {
       return StaleEtag("etag");
     }
+    RETURN_IF_ERROR(CheckNoJourney(name));
     const KeySpace keys = Keys(name.contract);
     Batch batch;
     batch.ExpectVersion(keys.Record(kParticipant, name.participant),

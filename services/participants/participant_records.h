@@ -86,6 +86,7 @@ class ParticipantRecords {
       const v1::ListParticipantsRequest& request, const std::string& contract,
       const std::string& filter_digest);
 
+  absl::Status CheckNoJourney(const ParticipantName& name);
   storage::KeySpace Keys(const std::string& contract) const;
   void AppendEvent(storage::Batch& batch, const auth::Caller& caller,
                    const v1::Participant& participant, int64_t version,
