@@ -296,17 +296,23 @@ CaseChange CaseFiles::Begin(const auth::Caller& caller, const Case& c) const {
   return CaseChange(caller, c, Keys(c.name.contract));
 }
 
+void CaseFiles::ExpectParticipant(Batch& batch, const Case& read) const {
+  batch.ExpectVersion(
+      Keys(read.name.contract).Record(kParticipant, read.name.participant),
+      read.version);
+}
+
 bool CaseFiles::StageParticipant(Batch& batch, const auth::Caller& caller,
-                                 const Case& read,
-                                 v1::Participant& after) {
+                                 const Case& read, v1::Participant& after,
+                                 bool always) {
   const v1::Participant& before = read.participant;
-  if (SameParticipant(before, after)) return false;
+  if (!always && SameParticipant(before, after)) return false;
   const int64_t version = read.version + 1;
   *after.mutable_update_time() = ToProtoTimestamp(clock_.Now());
   after.clear_etag();
   const std::string key =
       Keys(read.name.contract).Record(kParticipant, read.name.participant);
-  batch.ExpectVersion(key, read.version);
+  ExpectParticipant(batch, read);
   batch.Put(key, after.SerializeAsString());
   Reindex(batch, read.name.participant, before, after);
   if (before.status() != after.status()) {
@@ -327,7 +333,8 @@ absl::StatusOr<storage::BatchResult> CaseFiles::Commit(CaseChange& change) {
     AppendEvent(batch, change.caller(), read.name.contract, event.aggregate,
                 event.version, *event.payload);
   }
-  StageParticipant(batch, change.caller(), read, change.after_);
+  StageParticipant(batch, change.caller(), read, change.after_,
+                   change.touched_);
   RETURN_IF_ERROR(RegisterStream(read.name.contract));
   return store_.Commit(batch);
 }

@@ -128,6 +128,11 @@ class CaseChange {
   // and moves the spell's last_activity_date on.
   absl::Status NoteActivity(absl::string_view field, absl::CivilDay date);
 
+  // Makes the commit write the participant (a new version) even when
+  // nothing in it changed: for a fact that other writes decide on (a job
+  // start, when an ending job checks whether any other job is current).
+  void Touch() { touched_ = true; }
+
   // Writes an item: `version` 0 means it must be new (and it joins the
   // participant's index of its kind), otherwise the stored version must
   // still be `version`.
@@ -160,6 +165,7 @@ class CaseChange {
   v1::Participant after_;
   storage::Batch batch_;
   std::vector<PendingEvent> events_;
+  bool touched_ = false;
 };
 
 class CaseFiles {
@@ -211,8 +217,14 @@ class CaseFiles {
   // event. Sets after's etag to the version it will have. For a batch that
   // changes several participants at once (a group session's attendees, a
   // bulk reassignment); false when there was nothing to write.
+  // `always` writes it even when unchanged (see CaseChange::Touch).
   bool StageParticipant(storage::Batch& batch, const auth::Caller& caller,
-                        const Case& read, v1::Participant& after);
+                        const Case& read, v1::Participant& after,
+                        bool always = false);
+  // Adds to `batch` only the check that the participant is still as read:
+  // for a change that must not land on a participant changed or erased
+  // meanwhile, but does not change them.
+  void ExpectParticipant(storage::Batch& batch, const Case& read) const;
 
   // Participant indexes, for creates and deletes of participants.
   void AddIndexes(storage::Batch& batch, const std::string& id,

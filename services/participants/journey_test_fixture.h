@@ -127,7 +127,9 @@ class JourneyTest : public testing::Test {
     std::vector<events::v1::EventEnvelope> all = Envelopes();
     Payload payload;
     EXPECT_FALSE(all.empty());
-    if (!all.empty()) EXPECT_TRUE(all.back().payload().UnpackTo(&payload));
+    if (!all.empty()) {
+      EXPECT_TRUE(all.back().payload().UnpackTo(&payload));
+    }
     return payload;
   }
 

@@ -1,13 +1,117 @@
 #include "services/participants/progression_grpc.h"
 
-namespace employability::participants {
+#include <memory>
+#include <vector>
 
-// Not built yet: the participants module hosts nothing for it.
+#include "common/server/unary.h"
+#include "employability/participants/v1/progression.grpc.pb.h"
+#include "services/participants/progression_records.h"
+
+namespace employability::participants {
+namespace {
+
+using server::Serve;
+
+class ProgressionService final : public v1::Progression::CallbackService {
+ public:
+  ProgressionService(ProgressionRecords& records, server::WorkerPool& workers)
+      : records_(records), workers_(workers) {}
+
+  grpc::ServerUnaryReactor* CreateJob(grpc::CallbackServerContext* context,
+                                      const v1::CreateJobRequest* request,
+                                      v1::Job* response) override {
+    return Serve(context, workers_, response,
+                 [this, request](const auth::Caller& caller) {
+                   return records_.CreateJob(caller, *request);
+                 });
+  }
+  grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* context,
+                                   const v1::GetJobRequest* request,
+                                   v1::Job* response) override {
+    return Serve(context, workers_, response,
+                 [this, request](const auth::Caller& caller) {
+                   return records_.GetJob(caller, *request);
+                 });
+  }
+  grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext* context,
+                                     const v1::ListJobsRequest* request,
+                                     v1::ListJobsResponse* response) override {
+    return Serve(context, workers_, response,
+                 [this, request](const auth::Caller& caller) {
+                   return records_.ListJobs(caller, *request);
+                 });
+  }
+  grpc::ServerUnaryReactor* EndJob(grpc::CallbackServerContext* context,
+                                   const v1::EndJobRequest* request,
+                                   v1::Job* response) override {
+    return Serve(context, workers_, response,
+                 [this, request](const auth::Caller& caller) {
+                   return records_.EndJob(caller, *request);
+                 });
+  }
+  grpc::ServerUnaryReactor* RecordRetentionCheck(
+      grpc::CallbackServerContext* context,
+      const v1::RecordRetentionCheckRequest* request,
+      v1::Job* response) override {
+    return Serve(context, workers_, response,
+                 [this, request](const auth::Caller& caller) {
+                   return records_.RecordRetentionCheck(caller, *request);
+                 });
+  }
+  grpc::ServerUnaryReactor* CreateEarningsEvidence(
+      grpc::CallbackServerContext* context,
+      const v1::CreateEarningsEvidenceRequest* request,
+      v1::EarningsEvidence* response) override {
+    return Serve(context, workers_, response,
+                 [this, request](const auth::Caller& caller) {
+                   return records_.CreateEarningsEvidence(caller, *request);
+                 });
+  }
+  grpc::ServerUnaryReactor* ListEarningsEvidence(
+      grpc::CallbackServerContext* context,
+      const v1::ListEarningsEvidenceRequest* request,
+      v1::ListEarningsEvidenceResponse* response) override {
+    return Serve(context, workers_, response,
+                 [this, request](const auth::Caller& caller) {
+                   return records_.ListEarningsEvidence(caller, *request);
+                 });
+  }
+  grpc::ServerUnaryReactor* RecordJobOutcome(
+      grpc::CallbackServerContext* context,
+      const v1::RecordJobOutcomeRequest* request,
+      v1::Participant* response) override {
+    return Serve(context, workers_, response,
+                 [this, request](const auth::Caller& caller) {
+                   return records_.RecordJobOutcome(caller, *request);
+                 });
+  }
+
+ private:
+  ProgressionRecords& records_;
+  server::WorkerPool& workers_;
+};
+
+class ProgressionModule final : public server::ServiceModule {
+ public:
+  ProgressionModule(CaseFiles& files, server::WorkerPool& workers)
+      : files_(files), records_(files), service_(records_, workers) {}
+
+  std::vector<server::HostedService> Services() override {
+    return {{&service_, v1::Progression::service_full_name(),
+             [this] { return files_.Ready(); }}};
+  }
+
+ private:
+  CaseFiles& files_;
+  ProgressionRecords records_;
+  ProgressionService service_;
+};
+
+}  // namespace
+
 std::unique_ptr<server::ServiceModule> NewProgressionModule(
     CaseFiles& files, const server::ServiceDeps& deps) {
-  (void)files;
-  (void)deps;
-  return nullptr;
+  return std::make_unique<ProgressionModule>(files, deps.workers);
 }
 
 }  // namespace employability::participants

@@ -65,7 +65,9 @@ absl::Status SuiteUnderTest::StartParts(int port) {
   workers_ = std::make_unique<server::WorkerPool>(options_.workers,
                                                   options_.max_queued);
   registry_ = std::make_shared<prometheus::Registry>();
-  server::ServiceDeps deps{*store_,   clock_,     ids_,
+  const Clock& clock =
+      options_.clock != nullptr ? *options_.clock : clock_;
+  server::ServiceDeps deps{*store_,   clock,     ids_,
                            *workers_, *registry_, key_hasher_};
   module_ = participants::NewModule(deps);
 

@@ -43,6 +43,9 @@ struct SuiteOptions {
   bool metrics = true;
   int workers = 8;
   int max_queued = 10000;
+  // The service's clock; null means the system clock. A scenario that spans
+  // months passes a FakeClock and moves it on (it must outlive the suite).
+  const Clock* clock = nullptr;
 };
 
 class SuiteUnderTest {
