@@ -1,13 +1,68 @@
 #include "services/participants/caseloads_grpc.h"
 
-namespace employability::participants {
+#include "common/server/unary.h"
+#include "employability/participants/v1/caseloads.grpc.pb.h"
+#include "services/participants/caseload_records.h"
+#include "services/participants/contacts_grpc.h"
 
-// Not built yet: the participants module hosts nothing for it.
+namespace employability::participants {
+namespace {
+
+using server::Serve;
+
+class CaseloadsService final : public v1::Caseloads::CallbackService {
+ public:
+  CaseloadsService(CaseloadRecords& records, server::WorkerPool& workers)
+      : records_(records), workers_(workers) {}
+
+  grpc::ServerUnaryReactor* GetCaseload(grpc::CallbackServerContext* context,
+                                        const v1::GetCaseloadRequest* request,
+                                        v1::Caseload* response) override {
+    return Serve(context, workers_, response,
+                 [this, request](const auth::Caller& caller) {
+                   return records_.GetCaseload(caller, *request);
+                 });
+  }
+  grpc::ServerUnaryReactor* ReassignParticipants(
+      grpc::CallbackServerContext* context,
+      const v1::ReassignParticipantsRequest* request,
+      v1::ReassignParticipantsResponse* response) override {
+    return Serve(context, workers_, response,
+                 [this, request](const auth::Caller& caller) {
+                   return records_.ReassignParticipants(caller, *request);
+                 });
+  }
+
+ private:
+  CaseloadRecords& records_;
+  server::WorkerPool& workers_;
+};
+
+class CaseloadsModule final : public server::ServiceModule {
+ public:
+  CaseloadsModule(CaseFiles& files, v1::ContactStandards standards,
+                  server::WorkerPool& workers)
+      : files_(files),
+        records_(files, std::move(standards)),
+        service_(records_, workers) {}
+
+  std::vector<server::HostedService> Services() override {
+    return {{&service_, v1::Caseloads::service_full_name(),
+             [this] { return files_.Ready(); }}};
+  }
+
+ private:
+  CaseFiles& files_;
+  CaseloadRecords records_;
+  CaseloadsService service_;
+};
+
+}  // namespace
+
 std::unique_ptr<server::ServiceModule> NewCaseloadsModule(
     CaseFiles& files, const server::ServiceDeps& deps) {
-  (void)files;
-  (void)deps;
-  return nullptr;
+  return std::make_unique<CaseloadsModule>(files, CompiledContactStandards(),
+                                           deps.workers);
 }
 
 }  // namespace employability::participants

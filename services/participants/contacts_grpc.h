@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "common/server/module.h"
+#include "employability/participants/v1/contacts.pb.h"
 #include "services/participants/case_file.h"
 
 namespace employability::participants {
@@ -13,6 +14,11 @@ namespace employability::participants {
 // The Contacts service over `files` (which outlives it).
 std::unique_ptr<server::ServiceModule> NewContactsModule(
     CaseFiles& files, const server::ServiceDeps& deps);
+
+// The contact standards compiled in from data/contact_standards.textproto,
+// which Contacts and Caseloads both apply. A bad file is fatal: a build
+// that must not ship.
+v1::ContactStandards CompiledContactStandards();
 
 }  // namespace employability::participants
 
