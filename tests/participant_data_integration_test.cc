@@ -199,7 +199,7 @@ TEST_F(ParticipantDataIntegrationTest, ErasureWipesAndAnnouncesIt) {
   v1::Participant p = Enrol();
   AddBarrier(p);
   v1::Participant out;
-  for (const std::string& bad : {"", "has spaces", "ünïcode"}) {
+  for (const char* bad : {"", "has spaces", "ünïcode"}) {
     EXPECT_TRUE(StatusIs(Erase(p.name(), bad, &out), Code::INVALID_ARGUMENT,
                          "erasure_reference"))
         << bad;

@@ -1,13 +1,73 @@
 #include "services/participants/case_reviews_grpc.h"
 
-namespace employability::participants {
+#include "common/server/unary.h"
+#include "employability/participants/v1/case_reviews.grpc.pb.h"
+#include "services/participants/case_review_records.h"
 
-// Not built yet: the participants module hosts nothing for it.
+namespace employability::participants {
+namespace {
+
+using server::Serve;
+
+class CaseReviewsService final : public v1::CaseReviews::CallbackService {
+ public:
+  CaseReviewsService(CaseReviewRecords& records, server::WorkerPool& workers)
+      : records_(records), workers_(workers) {}
+
+  grpc::ServerUnaryReactor* CreateCaseReview(
+      grpc::CallbackServerContext* context,
+      const v1::CreateCaseReviewRequest* request,
+      v1::CaseReview* response) override {
+    return Serve(context, workers_, response,
+                 [this, request](const auth::Caller& caller) {
+                   return records_.Create(caller, *request);
+                 });
+  }
+  grpc::ServerUnaryReactor* GetCaseReview(
+      grpc::CallbackServerContext* context,
+      const v1::GetCaseReviewRequest* request,
+      v1::CaseReview* response) override {
+    return Serve(context, workers_, response,
+                 [this, request](const auth::Caller& caller) {
+                   return records_.Get(caller, *request);
+                 });
+  }
+  grpc::ServerUnaryReactor* ListCaseReviews(
+      grpc::CallbackServerContext* context,
+      const v1::ListCaseReviewsRequest* request,
+      v1::ListCaseReviewsResponse* response) override {
+    return Serve(context, workers_, response,
+                 [this, request](const auth::Caller& caller) {
+                   return records_.List(caller, *request);
+                 });
+  }
+
+ private:
+  CaseReviewRecords& records_;
+  server::WorkerPool& workers_;
+};
+
+class CaseReviewsModule final : public server::ServiceModule {
+ public:
+  CaseReviewsModule(CaseFiles& files, server::WorkerPool& workers)
+      : files_(files), records_(files), service_(records_, workers) {}
+
+  std::vector<server::HostedService> Services() override {
+    return {{&service_, v1::CaseReviews::service_full_name(),
+             [this] { return files_.Ready(); }}};
+  }
+
+ private:
+  CaseFiles& files_;
+  CaseReviewRecords records_;
+  CaseReviewsService service_;
+};
+
+}  // namespace
+
 std::unique_ptr<server::ServiceModule> NewCaseReviewsModule(
     CaseFiles& files, const server::ServiceDeps& deps) {
-  (void)files;
-  (void)deps;
-  return nullptr;
+  return std::make_unique<CaseReviewsModule>(files, deps.workers);
 }
 
 }  // namespace employability::participants
