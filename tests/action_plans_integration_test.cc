@@ -14,15 +14,11 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
-#include "absl/time/civil_time.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "employability/participants/v1/action_plans.grpc.pb.h"
 #include "employability/participants/v1/case_reviews.grpc.pb.h"
 #include "employability/participants/v1/participant_events.pb.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "tests/harness/suite_under_test.h"
+#include "tests/harness/journey_suite.h"
 #include "tests/harness/test_data.h"
 
 namespace employability {
@@ -30,39 +26,17 @@ namespace {
 
 using ::google::protobuf::util::MessageDifferencer;
 using test_harness::CallContext;
-using test_harness::ContractName;
-using test_harness::CreateRequest;
+using test_harness::DayFromToday;
 using test_harness::Describe;
 using test_harness::EventEnvelope;
+using test_harness::MakeDate;
+using test_harness::ShortTypes;
 using test_harness::StatusIs;
-using test_harness::SuiteUnderTest;
 using test_harness::TestCaller;
 using test_harness::UniqueId;
-using test_harness::ValidParticipant;
+using test_harness::Unpack;
 namespace v1 = ::employability::participants::v1;
 using Code = grpc::StatusCode;
-
-constexpr char kEventPrefix[] = "employability.participants.v1.";
-
-// A day relative to today in Europe/London, the service's calendar.
-type::v1::Date DayFromToday(int days) {
-  absl::TimeZone london;
-  EXPECT_TRUE(absl::LoadTimeZone("Europe/London", &london));
-  const absl::CivilDay day = absl::ToCivilDay(absl::Now(), london) + days;
-  type::v1::Date date;
-  date.set_year(static_cast<int>(day.year()));
-  date.set_month(day.month());
-  date.set_day(day.day());
-  return date;
-}
-
-type::v1::Date MakeDate(int year, int month, int day) {
-  type::v1::Date date;
-  date.set_year(year);
-  date.set_month(month);
-  date.set_day(day);
-  return date;
-}
 
 v1::Goal ValidGoal() {
   v1::Goal goal;
@@ -83,57 +57,14 @@ v1::Goal ValidGoal() {
   return goal;
 }
 
-std::vector<std::string> Types(const std::vector<EventEnvelope>& events) {
-  std::vector<std::string> types;
-  for (const EventEnvelope& event : events) {
-    std::string type = event.type();
-    if (absl::StartsWith(type, kEventPrefix)) {
-      type = type.substr(sizeof(kEventPrefix) - 1);
-    }
-    types.push_back(type);
-  }
-  return types;
-}
-
-template <typename Payload>
-Payload Unpack(const EventEnvelope& event) {
-  Payload payload;
-  EXPECT_TRUE(event.payload().UnpackTo(&payload)) << event.DebugString();
-  return payload;
-}
-
-class ActionPlansIntegrationTest : public ::testing::Test {
+class ActionPlansIntegrationTest : public test_harness::JourneySuiteTest {
  protected:
+  ActionPlansIntegrationTest() : JourneySuiteTest("plans") {}
+
   void SetUp() override {
-    test_harness::SuiteOptions options;
-    options.metrics = false;  // not scraped here; its 2 s stop would dominate
-    absl::StatusOr<std::unique_ptr<SuiteUnderTest>> suite =
-        SuiteUnderTest::Start(options);
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = *std::move(suite);
-    participants_ = suite_->NewStub();
-    plans_ = v1::ActionPlans::NewStub(suite_->channel());
-    reviews_ = v1::CaseReviews::NewStub(suite_->channel());
-    contract_ = UniqueId("plans");
-  }
-
-  v1::Participant MustEnrol(const TestCaller& caller = {}) {
-    v1::Participant created;
-    grpc::Status status = participants_->CreateParticipant(
-        CallContext(caller).get(), CreateRequest(contract_, ValidParticipant()),
-        &created);
-    EXPECT_TRUE(status.ok()) << Describe(status);
-    return created;
-  }
-
-  v1::Participant GetParticipant(const std::string& name) {
-    v1::GetParticipantRequest request;
-    request.set_name(name);
-    v1::Participant got;
-    grpc::Status status =
-        participants_->GetParticipant(CallContext().get(), request, &got);
-    EXPECT_TRUE(status.ok()) << Describe(status);
-    return got;
+    ASSERT_NO_FATAL_FAILURE(JourneySuiteTest::SetUp());
+    plans_ = Stub<v1::ActionPlans>();
+    reviews_ = Stub<v1::CaseReviews>();
   }
 
   static v1::CreateActionPlanRequest PlanRequest(const std::string& parent) {
@@ -253,29 +184,8 @@ class ActionPlansIntegrationTest : public ::testing::Test {
     return response.case_reviews_size();
   }
 
-  size_t StreamLength() {
-    absl::StatusOr<size_t> length =
-        test_harness::StreamLength(suite_->store(), contract_);
-    EXPECT_TRUE(length.ok()) << length.status();
-    return length.value_or(0);
-  }
-
-  std::vector<EventEnvelope> EventsOf(const std::string& aggregate) {
-    absl::StatusOr<std::vector<EventEnvelope>> events =
-        test_harness::ReadEvents(suite_->store(), contract_);
-    EXPECT_TRUE(events.ok()) << events.status();
-    std::vector<EventEnvelope> of;
-    for (EventEnvelope& event : events.value_or(std::vector<EventEnvelope>{})) {
-      if (event.aggregate() == aggregate) of.push_back(std::move(event));
-    }
-    return of;
-  }
-
-  std::unique_ptr<SuiteUnderTest> suite_;
-  std::unique_ptr<v1::Participants::Stub> participants_;
   std::unique_ptr<v1::ActionPlans::Stub> plans_;
   std::unique_ptr<v1::CaseReviews::Stub> reviews_;
-  std::string contract_;
 };
 
 // ---- Action plans: a plan's life ---------------------------------------
@@ -372,10 +282,11 @@ TEST_F(ActionPlansIntegrationTest, APlansLifeFromDraftToReview) {
 
   // The plan's life, read back from the stream.
   const std::vector<EventEnvelope> events = EventsOf(plan.name());
-  EXPECT_EQ(Types(events), (std::vector<std::string>{
-                               "ActionPlanCreated", "ActionPlanUpdated",
-                               "ActionPlanUpdated", "ActionPlanAgreed",
-                               "ActionPlanReviewed", "ActionPlanUpdated"}));
+  EXPECT_EQ(
+      ShortTypes(events),
+      (std::vector<std::string>{"ActionPlanCreated", "ActionPlanUpdated",
+                                "ActionPlanUpdated", "ActionPlanAgreed",
+                                "ActionPlanReviewed", "ActionPlanUpdated"}));
   ASSERT_EQ(events.size(), 6u);
   for (size_t i = 0; i < events.size(); ++i) {
     EXPECT_EQ(events[i].aggregate_version(), static_cast<int64_t>(i + 1));
@@ -398,7 +309,7 @@ TEST_F(ActionPlansIntegrationTest, APlansLifeFromDraftToReview) {
   int status_changes = 0;
   for (const EventEnvelope& event : EventsOf(p.name())) {
     if (event.type() ==
-        absl::StrCat(kEventPrefix, "ParticipantStatusChanged")) {
+        test_harness::ParticipantsEventType("ParticipantStatusChanged")) {
       ++status_changes;
       EXPECT_EQ(Unpack<v1::ParticipantStatusChanged>(event).previous_status(),
                 v1::REFERRED);
@@ -611,7 +522,7 @@ TEST_F(ActionPlansIntegrationTest, CaseReviewsAreRecordedListedAndEmitted) {
   EXPECT_EQ(listed.case_reviews(1).reviewer(), "quality-lead");
 
   const std::vector<EventEnvelope> of = EventsOf(review.name());
-  ASSERT_EQ(Types(of), std::vector<std::string>{"CaseReviewed"});
+  ASSERT_EQ(ShortTypes(of), std::vector<std::string>{"CaseReviewed"});
   auto event = Unpack<v1::CaseReviewed>(of[0]);
   EXPECT_EQ(event.reviewer(), TestCaller{}.user);
   EXPECT_TRUE(

@@ -19,12 +19,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "employability/participants/v1/caseloads.grpc.pb.h"
 #include "employability/participants/v1/contacts.grpc.pb.h"
 #include "employability/participants/v1/participant_events.pb.h"
-#include "tests/harness/suite_under_test.h"
+#include "tests/harness/journey_suite.h"
 #include "tests/harness/test_data.h"
 
 namespace employability {
@@ -32,52 +30,26 @@ namespace {
 
 using test_harness::CallContext;
 using test_harness::ContractName;
-using test_harness::CreateRequest;
+using test_harness::DayOf;
 using test_harness::Describe;
 using test_harness::EventEnvelope;
 using test_harness::StatusIs;
-using test_harness::SuiteUnderTest;
 using test_harness::TestCaller;
+using test_harness::ToDate;
 using test_harness::UniqueId;
 using test_harness::ValidParticipant;
 namespace v1 = ::employability::participants::v1;
 using Code = grpc::StatusCode;
 
-constexpr char kEventPrefix[] = "employability.participants.v1.";
-
-// Today where the programme's paperwork is dated: the server's "today".
-absl::CivilDay LondonToday() {
-  absl::TimeZone london;
-  EXPECT_TRUE(absl::LoadTimeZone("Europe/London", &london));
-  return absl::ToCivilDay(absl::Now(), london);
-}
-
-type::v1::Date DateOf(absl::CivilDay day) {
-  type::v1::Date date;
-  date.set_year(static_cast<int>(day.year()));
-  date.set_month(day.month());
-  date.set_day(day.day());
-  return date;
-}
-
-absl::CivilDay DayOf(const type::v1::Date& date) {
-  return absl::CivilDay(date.year(), date.month(), date.day());
-}
-
-class ContactsCaseloadsIntegrationTest : public ::testing::Test {
+class ContactsCaseloadsIntegrationTest : public test_harness::JourneySuiteTest {
  protected:
+  ContactsCaseloadsIntegrationTest() : JourneySuiteTest("cc") {}
+
   void SetUp() override {
-    test_harness::SuiteOptions options;
-    options.metrics = false;  // not scraped here; its 2 s stop would dominate
-    absl::StatusOr<std::unique_ptr<SuiteUnderTest>> suite =
-        SuiteUnderTest::Start(options);
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = *std::move(suite);
-    participants_ = suite_->NewStub();
-    contacts_ = v1::Contacts::NewStub(suite_->channel());
-    caseloads_ = v1::Caseloads::NewStub(suite_->channel());
-    contract_ = UniqueId("cc");
-    today_ = LondonToday();
+    ASSERT_NO_FATAL_FAILURE(JourneySuiteTest::SetUp());
+    contacts_ = Stub<v1::Contacts>();
+    caseloads_ = Stub<v1::Caseloads>();
+    today_ = test_harness::LondonToday();
   }
 
   // A participant referred `days_ago`, assigned to `adviser`.
@@ -85,23 +57,8 @@ class ContactsCaseloadsIntegrationTest : public ::testing::Test {
                         const TestCaller& caller = {}) {
     v1::Participant participant = ValidParticipant();
     participant.set_adviser(adviser);
-    *participant.mutable_referral_date() = DateOf(today_ - days_ago);
-    v1::Participant created;
-    grpc::Status status = participants_->CreateParticipant(
-        CallContext(caller).get(), CreateRequest(contract_, participant),
-        &created);
-    EXPECT_TRUE(status.ok()) << Describe(status);
-    return created;
-  }
-
-  v1::Participant Reread(const v1::Participant& p) {
-    v1::GetParticipantRequest request;
-    request.set_name(p.name());
-    v1::Participant got;
-    grpc::Status status =
-        participants_->GetParticipant(CallContext().get(), request, &got);
-    EXPECT_TRUE(status.ok()) << Describe(status);
-    return got;
+    *participant.mutable_referral_date() = ToDate(today_ - days_ago);
+    return MustEnrol(participant, caller);
   }
 
   grpc::Status SetStatus(const v1::Participant& p,
@@ -118,7 +75,7 @@ class ContactsCaseloadsIntegrationTest : public ::testing::Test {
     v1::ExitParticipantRequest request;
     request.set_name(p.name());
     request.set_reason(v1::CHOSE_TO_LEAVE);
-    *request.mutable_exit_date() = DateOf(today_);
+    *request.mutable_exit_date() = ToDate(today_);
     v1::Participant out;
     return participants_->ExitParticipant(CallContext().get(), request, &out);
   }
@@ -132,7 +89,7 @@ class ContactsCaseloadsIntegrationTest : public ::testing::Test {
     request.set_parent(p.name());
     request.set_request_id(UniqueId("contact"));
     v1::Contact* contact = request.mutable_contact();
-    *contact->mutable_contact_date() = DateOf(day);
+    *contact->mutable_contact_date() = ToDate(day);
     contact->set_channel(channel);
     contact->set_attendance(attendance);
     contact->set_duration_minutes(attendance == v1::ATTENDED ? 45 : 0);
@@ -228,36 +185,8 @@ class ContactsCaseloadsIntegrationTest : public ::testing::Test {
                                             out);
   }
 
-  std::vector<EventEnvelope> Events() {
-    absl::StatusOr<std::vector<EventEnvelope>> events =
-        test_harness::ReadEvents(suite_->store(), contract_);
-    EXPECT_TRUE(events.ok()) << events.status();
-    return events.value_or(std::vector<EventEnvelope>{});
-  }
-
-  // The events of one type ("ContactRecorded"), oldest first.
-  std::vector<EventEnvelope> EventsOfType(const std::string& type) {
-    std::vector<EventEnvelope> of;
-    for (EventEnvelope& event : Events()) {
-      if (event.type() == absl::StrCat(kEventPrefix, type)) {
-        of.push_back(std::move(event));
-      }
-    }
-    return of;
-  }
-
-  size_t StreamLength() {
-    absl::StatusOr<size_t> length =
-        test_harness::StreamLength(suite_->store(), contract_);
-    EXPECT_TRUE(length.ok()) << length.status();
-    return length.value_or(0);
-  }
-
-  std::unique_ptr<SuiteUnderTest> suite_;
-  std::unique_ptr<v1::Participants::Stub> participants_;
   std::unique_ptr<v1::Contacts::Stub> contacts_;
   std::unique_ptr<v1::Caseloads::Stub> caseloads_;
-  std::string contract_;
   absl::CivilDay today_;
   const TestCaller other_org_{"org-elsewhere", "adviser-elsewhere"};
 };
@@ -281,7 +210,7 @@ TEST_F(ContactsCaseloadsIntegrationTest, ContactLifecycleKeepsTheSummary) {
   v1::Contact booked =
       MustContact(ContactRequest(p, today_, v1::BOOKED, v1::FACE_TO_FACE));
 
-  v1::Participant now = Reread(p);
+  v1::Participant now = GetParticipant(p.name());
   EXPECT_EQ(DayOf(now.contact_summary().last_contact_date()), today_ - 2);
   EXPECT_FALSE(now.contact_summary().has_last_face_to_face_date());
 
@@ -293,7 +222,7 @@ TEST_F(ContactsCaseloadsIntegrationTest, ContactLifecycleKeepsTheSummary) {
       UpdateContact(booked, {"attendance", "duration_minutes"}, &attended);
   ASSERT_TRUE(status.ok()) << Describe(status);
   EXPECT_EQ(attended.etag(), "2");
-  now = Reread(p);
+  now = GetParticipant(p.name());
   EXPECT_EQ(DayOf(now.contact_summary().last_contact_date()), today_);
   EXPECT_EQ(DayOf(now.contact_summary().last_face_to_face_date()), today_);
 
@@ -303,7 +232,7 @@ TEST_F(ContactsCaseloadsIntegrationTest, ContactLifecycleKeepsTheSummary) {
   v1::Contact missed;
   status = UpdateContact(attended, {"attendance", "duration_minutes"}, &missed);
   ASSERT_TRUE(status.ok()) << Describe(status);
-  now = Reread(p);
+  now = GetParticipant(p.name());
   EXPECT_EQ(DayOf(now.contact_summary().last_contact_date()), today_ - 2);
   EXPECT_FALSE(now.contact_summary().has_last_face_to_face_date());
 
@@ -389,13 +318,13 @@ TEST_F(ContactsCaseloadsIntegrationTest,
        },
        "contact.contact_date"},
       {"AttendedTomorrow",
-       [c, today](R& r) { *c(r)->mutable_contact_date() = DateOf(today + 1); },
+       [c, today](R& r) { *c(r)->mutable_contact_date() = ToDate(today + 1); },
        "contact.contact_date"},
       {"BookedYesterday",
        [c, today](R& r) {
          c(r)->set_attendance(v1::BOOKED);
          c(r)->set_duration_minutes(0);
-         *c(r)->mutable_contact_date() = DateOf(today - 1);
+         *c(r)->mutable_contact_date() = ToDate(today - 1);
        },
        "contact.contact_date"},
       {"MissingAttendance", [c](R& r) { c(r)->clear_attendance(); },
@@ -437,7 +366,7 @@ TEST_F(ContactsCaseloadsIntegrationTest,
                        Code::FAILED_PRECONDITION, "contact.contact_date"));
   EXPECT_TRUE(ListContacts(p).empty());
   EXPECT_EQ(StreamLength(), events);
-  EXPECT_FALSE(Reread(p).has_contact_summary());
+  EXPECT_FALSE(GetParticipant(p.name()).has_contact_summary());
 
   // Updates: the name, the mask, and the result's fields.
   v1::Contact contact = MustContact(ContactRequest(p, today_));
@@ -727,7 +656,7 @@ TEST_F(ContactsCaseloadsIntegrationTest, OtherOrganisationsAreKeptOut) {
   whole.set_from_adviser("adviser-ours");
   ASSERT_TRUE(Reassign(whole, &moved, other_org_).ok());
   EXPECT_EQ(moved.participants_size(), 0);
-  EXPECT_EQ(Reread(p).adviser(), "adviser-ours");
+  EXPECT_EQ(GetParticipant(p.name()).adviser(), "adviser-ours");
 }
 
 }  // namespace

@@ -19,12 +19,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
-#include "common/validation/dates.h"
 #include "employability/participants/v1/group_sessions.grpc.pb.h"
 #include "employability/participants/v1/participant_events.pb.h"
-#include "tests/harness/suite_under_test.h"
+#include "tests/harness/journey_suite.h"
 #include "tests/harness/test_data.h"
 
 namespace employability {
@@ -32,63 +29,24 @@ namespace {
 
 using test_harness::CallContext;
 using test_harness::ContractName;
-using test_harness::CreateRequest;
+using test_harness::DayFromToday;
 using test_harness::Describe;
 using test_harness::EventEnvelope;
+using test_harness::LondonToday;
+using test_harness::ShortType;
 using test_harness::StatusIs;
-using test_harness::SuiteUnderTest;
 using test_harness::TestCaller;
 using test_harness::UniqueId;
-using test_harness::ValidParticipant;
 namespace v1 = ::employability::participants::v1;
 using Code = grpc::StatusCode;
 
-absl::CivilDay Today() {
-  absl::TimeZone london;
-  EXPECT_TRUE(absl::LoadTimeZone("Europe/London", &london));
-  return absl::ToCivilDay(absl::Now(), london);
-}
-
-type::v1::Date DaysFromToday(int days) {
-  return validation::ToDate(Today() + days);
-}
-
-// The short type name ("GroupSessionScheduled") of an event.
-std::string ShortType(const EventEnvelope& event) {
-  return event.type().substr(event.type().rfind('.') + 1);
-}
-
-class GroupSessionsIntegrationTest : public ::testing::Test {
+class GroupSessionsIntegrationTest : public test_harness::JourneySuiteTest {
  protected:
+  GroupSessionsIntegrationTest() : JourneySuiteTest("gs") {}
+
   void SetUp() override {
-    test_harness::SuiteOptions options;
-    options.metrics = false;  // not scraped here; its 2 s stop would dominate
-    absl::StatusOr<std::unique_ptr<SuiteUnderTest>> suite =
-        SuiteUnderTest::Start(options);
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = *std::move(suite);
-    participants_ = suite_->NewStub();
-    sessions_ = v1::GroupSessions::NewStub(suite_->channel());
-    contract_ = UniqueId("gs");
-  }
-
-  v1::Participant MustEnrol(const TestCaller& caller = {}) {
-    v1::Participant created;
-    grpc::Status status = participants_->CreateParticipant(
-        CallContext(caller).get(), CreateRequest(contract_, ValidParticipant()),
-        &created);
-    EXPECT_TRUE(status.ok()) << Describe(status);
-    return created;
-  }
-
-  v1::Participant GetParticipant(const std::string& name) {
-    v1::GetParticipantRequest request;
-    request.set_name(name);
-    v1::Participant got;
-    grpc::Status status =
-        participants_->GetParticipant(CallContext().get(), request, &got);
-    EXPECT_TRUE(status.ok()) << Describe(status);
-    return got;
+    ASSERT_NO_FATAL_FAILURE(JourneySuiteTest::SetUp());
+    sessions_ = Stub<v1::GroupSessions>();
   }
 
   // A session in person, `days_from_today` from today.
@@ -104,7 +62,7 @@ class GroupSessionsIntegrationTest : public ::testing::Test {
         "Confidence answering competency questions");
     s->mutable_learning_needs_analysis()->set_content_and_methods(
         "Mock interviews in pairs with structured feedback");
-    *s->mutable_session_date() = DaysFromToday(days_from_today);
+    *s->mutable_session_date() = DayFromToday(days_from_today);
     s->set_facilitator("tutor-one");
     s->set_delivery_mode(v1::IN_PERSON);
     s->set_accessibility_needs_met(true);
@@ -194,7 +152,7 @@ class GroupSessionsIntegrationTest : public ::testing::Test {
     request.set_name(session);
     request.mutable_follow_up()->set_outcome("One in work, one on a course");
     request.mutable_follow_up()->set_attendees_progressed(progressed);
-    *request.mutable_follow_up()->mutable_follow_up_date() = DaysFromToday(0);
+    *request.mutable_follow_up()->mutable_follow_up_date() = DayFromToday(0);
     return request;
   }
 
@@ -211,25 +169,7 @@ class GroupSessionsIntegrationTest : public ::testing::Test {
     return Create(request, &out);
   }
 
-  std::vector<EventEnvelope> Events() {
-    absl::StatusOr<std::vector<EventEnvelope>> events =
-        test_harness::ReadEvents(suite_->store(), contract_);
-    EXPECT_TRUE(events.ok()) << events.status();
-    return events.value_or(std::vector<EventEnvelope>{});
-  }
-
-  std::vector<std::string> EventTypesOf(const std::string& aggregate) {
-    std::vector<std::string> types;
-    for (const EventEnvelope& event : Events()) {
-      if (event.aggregate() == aggregate) types.push_back(ShortType(event));
-    }
-    return types;
-  }
-
-  std::unique_ptr<SuiteUnderTest> suite_;
-  std::unique_ptr<v1::Participants::Stub> participants_;
   std::unique_ptr<v1::GroupSessions::Stub> sessions_;
-  std::string contract_;
 };
 
 TEST_F(GroupSessionsIntegrationTest, EveryMethodFromPlanToEvaluation) {
@@ -293,7 +233,7 @@ TEST_F(GroupSessionsIntegrationTest, EveryMethodFromPlanToEvaluation) {
   ASSERT_EQ(attended.attendees_size(), 2);
   EXPECT_EQ(attended.attendees(0).attendance(), v1::ATTENDED);
   const v1::Participant after = GetParticipant(amira.name());
-  const type::v1::Date today = DaysFromToday(0);
+  const type::v1::Date today = DayFromToday(0);
   EXPECT_EQ(after.contact_summary().last_contact_date().DebugString(),
             today.DebugString());
   EXPECT_EQ(after.contact_summary().last_face_to_face_date().DebugString(),
@@ -316,7 +256,7 @@ TEST_F(GroupSessionsIntegrationTest, EveryMethodFromPlanToEvaluation) {
   status = FollowUp(FollowUpOf(session.name()), &followed);
   EXPECT_TRUE(StatusIs(status, Code::FAILED_PRECONDITION));
   EXPECT_TRUE(absl::StrContains(status.error_message(),
-                                absl::FormatCivilTime(Today() + 90)))
+                                absl::FormatCivilTime(LondonToday() + 90)))
       << Describe(status);
 
   EXPECT_EQ(EventTypesOf(session.name()),
@@ -345,7 +285,7 @@ TEST_F(GroupSessionsIntegrationTest, FollowUpIsAcceptedOnceItsDelayHasPassed) {
   grpc::Status status = FollowUp(FollowUpOf(waiting.name(), 0), &out);
   EXPECT_TRUE(StatusIs(status, Code::FAILED_PRECONDITION, "name"));
   EXPECT_TRUE(absl::StrContains(status.error_message(),
-                                absl::FormatCivilTime(Today() + 1)))
+                                absl::FormatCivilTime(LondonToday() + 1)))
       << Describe(status);
 
   yesterday = Request(-1);
@@ -494,7 +434,7 @@ TEST_F(GroupSessionsIntegrationTest, ChangesNameTheFieldAndStoreNothing) {
   EXPECT_TRUE(
       StatusIs(FollowUp(follow_up, &out), Code::INVALID_ARGUMENT, "follow_up"));
   follow_up = FollowUpOf(session.name());
-  *follow_up.mutable_follow_up()->mutable_follow_up_date() = DaysFromToday(1);
+  *follow_up.mutable_follow_up()->mutable_follow_up_date() = DayFromToday(1);
   EXPECT_TRUE(StatusIs(FollowUp(follow_up, &out), Code::INVALID_ARGUMENT,
                        "follow_up.follow_up_date"));
   follow_up = FollowUpOf(session.name());

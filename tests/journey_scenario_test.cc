@@ -25,45 +25,34 @@
 #include "employability/participants/v1/participant_data.grpc.pb.h"
 #include "employability/participants/v1/participant_events.pb.h"
 #include "employability/participants/v1/progression.grpc.pb.h"
-#include "tests/harness/suite_under_test.h"
+#include "tests/harness/journey_suite.h"
 #include "tests/harness/test_data.h"
 
 namespace employability {
 namespace {
 
 using test_harness::CallContext;
+using test_harness::ContractName;
 using test_harness::Describe;
-using test_harness::SuiteUnderTest;
+using test_harness::MakeDate;
 using test_harness::UniqueId;
+using test_harness::Unpack;
 namespace v1 = ::employability::participants::v1;
 
-type::v1::Date Day(int year, int month, int day) {
-  type::v1::Date date;
-  date.set_year(year);
-  date.set_month(month);
-  date.set_day(day);
-  return date;
-}
-
-class JourneyScenarioTest : public ::testing::Test {
+class JourneyScenarioTest : public test_harness::JourneySuiteTest {
  protected:
+  // The service runs on clock_, which the test moves on.
+  JourneyScenarioTest() : JourneySuiteTest("journey", &clock_) {}
+
   void SetUp() override {
-    test_harness::SuiteOptions options;
-    options.metrics = false;
-    options.clock = &clock_;
-    auto suite = SuiteUnderTest::Start(options);
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = *std::move(suite);
-    auto channel = suite_->channel();
-    participants_ = v1::Participants::NewStub(channel);
-    barriers_ = v1::Barriers::NewStub(channel);
-    plans_ = v1::ActionPlans::NewStub(channel);
-    contacts_ = v1::Contacts::NewStub(channel);
-    sessions_ = v1::GroupSessions::NewStub(channel);
-    progression_ = v1::Progression::NewStub(channel);
-    reviews_ = v1::CaseReviews::NewStub(channel);
-    data_ = v1::ParticipantData::NewStub(channel);
-    contract_ = UniqueId("journey");
+    ASSERT_NO_FATAL_FAILURE(JourneySuiteTest::SetUp());
+    barriers_ = Stub<v1::Barriers>();
+    plans_ = Stub<v1::ActionPlans>();
+    contacts_ = Stub<v1::Contacts>();
+    sessions_ = Stub<v1::GroupSessions>();
+    progression_ = Stub<v1::Progression>();
+    reviews_ = Stub<v1::CaseReviews>();
+    data_ = Stub<v1::ParticipantData>();
   }
 
   // Moves the service's clock to 10:00 UTC on the day.
@@ -72,41 +61,7 @@ class JourneyScenarioTest : public ::testing::Test {
                                absl::UTCTimeZone()));
   }
 
-  // The short type names of the events added since the last call.
-  std::vector<std::string> NewEvents() {
-    auto events = test_harness::ReadEvents(suite_->store(), contract_);
-    EXPECT_TRUE(events.ok()) << events.status();
-    std::vector<std::string> types;
-    if (!events.ok()) return types;
-    for (size_t i = seen_; i < events->size(); ++i) {
-      const std::string& type = (*events)[i].type();
-      types.push_back(type.substr(type.rfind('.') + 1));
-    }
-    last_ = events->empty() ? test_harness::EventEnvelope() : events->back();
-    seen_ = events->size();
-    return types;
-  }
-
-  template <typename Payload>
-  Payload Last() {
-    Payload payload;
-    EXPECT_TRUE(last_.payload().UnpackTo(&payload)) << last_.type();
-    return payload;
-  }
-
-  v1::Participant Get() {
-    v1::GetParticipantRequest request;
-    request.set_name(participant_);
-    v1::Participant p;
-    grpc::Status status =
-        participants_->GetParticipant(CallContext().get(), request, &p);
-    EXPECT_TRUE(status.ok()) << Describe(status);
-    return p;
-  }
-
   FakeClock clock_;
-  std::unique_ptr<SuiteUnderTest> suite_;
-  std::unique_ptr<v1::Participants::Stub> participants_;
   std::unique_ptr<v1::Barriers::Stub> barriers_;
   std::unique_ptr<v1::ActionPlans::Stub> plans_;
   std::unique_ptr<v1::Contacts::Stub> contacts_;
@@ -114,19 +69,16 @@ class JourneyScenarioTest : public ::testing::Test {
   std::unique_ptr<v1::Progression::Stub> progression_;
   std::unique_ptr<v1::CaseReviews::Stub> reviews_;
   std::unique_ptr<v1::ParticipantData::Stub> data_;
-  std::string contract_;
   std::string participant_;
-  size_t seen_ = 0;
-  test_harness::EventEnvelope last_;
 };
 
-#define MUST(call)                                          \
-  do {                                                      \
-    grpc::Status status_ = (call);                          \
+#define MUST(call)                                                   \
+  do {                                                               \
+    grpc::Status status_ = (call);                                   \
     ASSERT_TRUE(status_.ok()) << #call << ": " << Describe(status_); \
   } while (false)
 
-using Events = std::vector<std::string>;
+using Types = std::vector<std::string>;
 
 TEST_F(JourneyScenarioTest, ReferralToErasure) {
   // ---- Monday 5 January 2026: referred by Jobcentre Plus.
@@ -134,17 +86,17 @@ TEST_F(JourneyScenarioTest, ReferralToErasure) {
   v1::Participant p;
   {
     v1::CreateParticipantRequest request;
-    request.set_parent(absl::StrCat("contracts/", contract_));
+    request.set_parent(ContractName(contract_));
     request.set_request_id(UniqueId("enrol"));
     v1::Participant* in = request.mutable_participant();
     in->set_programme("restart");
     in->set_adviser("adviser-integration");
     in->set_team("team-salford");
     in->set_referral_source(v1::JOBCENTRE_PLUS);
-    *in->mutable_referral_date() = Day(2026, 1, 5);
+    *in->mutable_referral_date() = MakeDate(2026, 1, 5);
     in->set_given_name("Grace");
     in->set_family_name("Okafor");
-    *in->mutable_date_of_birth() = Day(1988, 9, 30);
+    *in->mutable_date_of_birth() = MakeDate(1988, 9, 30);
     in->set_national_insurance_number(
         test_harness::NextNationalInsuranceNumber());
     in->mutable_contact()->set_postcode("M6 5WT");
@@ -153,7 +105,7 @@ TEST_F(JourneyScenarioTest, ReferralToErasure) {
   }
   participant_ = p.name();
   EXPECT_EQ(p.status(), v1::REFERRED);
-  EXPECT_EQ(NewEvents(), Events{"ParticipantCreated"});
+  EXPECT_EQ(NewEvents(), Types{"ParticipantCreated"});
 
   {  // Consent to equality monitoring, and the answers.
     v1::CreateConsentRequest consent;
@@ -171,7 +123,7 @@ TEST_F(JourneyScenarioTest, ReferralToErasure) {
     MUST(participants_->UpdateEqualityData(CallContext().get(), equality,
                                            &data));
   }
-  EXPECT_EQ(NewEvents(), (Events{"ConsentGiven", "EqualityDataRecorded"}));
+  EXPECT_EQ(NewEvents(), (Types{"ConsentGiven", "EqualityDataRecorded"}));
 
   {  // The first meeting finds a childcare barrier.
     v1::CreateBarrierRequest request;
@@ -179,12 +131,13 @@ TEST_F(JourneyScenarioTest, ReferralToErasure) {
     request.set_request_id(UniqueId("barrier"));
     request.mutable_barrier()->set_type("childcare");
     request.mutable_barrier()->set_severity(v1::HIGH);
-    *request.mutable_barrier()->mutable_identified_date() = Day(2026, 1, 5);
+    *request.mutable_barrier()->mutable_identified_date() =
+        MakeDate(2026, 1, 5);
     request.mutable_barrier()->set_notes("Twins start nursery in September");
     v1::Barrier barrier;
     MUST(barriers_->CreateBarrier(CallContext().get(), request, &barrier));
   }
-  EXPECT_EQ(NewEvents(), Events{"BarrierRecorded"});
+  EXPECT_EQ(NewEvents(), Types{"BarrierRecorded"});
 
   // ---- An action plan, linked to work, drafted and then agreed by both.
   v1::ActionPlan plan;
@@ -201,15 +154,15 @@ TEST_F(JourneyScenarioTest, ReferralToErasure) {
     smart->set_measure("Places offered in writing");
     smart->set_achievable_support("Adviser books the visits; fund pays fees");
     smart->set_relevance("The main thing stopping her working");
-    *smart->mutable_target_date() = Day(2026, 2, 27);
+    *smart->mutable_target_date() = MakeDate(2026, 2, 27);
     smart->set_owner("participant");
     v1::Action* action = goal->add_actions();
     action->set_description("Visit Little Stars nursery");
-    *action->mutable_due_date() = Day(2026, 1, 16);
+    *action->mutable_due_date() = MakeDate(2026, 1, 16);
     action->set_owner("participant");
     MUST(plans_->CreateActionPlan(CallContext().get(), request, &plan));
   }
-  EXPECT_EQ(NewEvents(), Events{"ActionPlanCreated"});
+  EXPECT_EQ(NewEvents(), Types{"ActionPlanCreated"});
 
   Today(2026, 1, 7);
   for (v1::AgreementParty party : {v1::PARTICIPANT, v1::ADVISER}) {
@@ -219,9 +172,9 @@ TEST_F(JourneyScenarioTest, ReferralToErasure) {
     MUST(plans_->AgreeActionPlan(CallContext().get(), request, &plan));
   }
   EXPECT_TRUE(plan.agreed());
-  EXPECT_EQ(NewEvents(), (Events{"ActionPlanUpdated", "ActionPlanAgreed",
-                                 "ParticipantStatusChanged"}));
-  p = Get();
+  EXPECT_EQ(NewEvents(), (Types{"ActionPlanUpdated", "ActionPlanAgreed",
+                                "ParticipantStatusChanged"}));
+  p = GetParticipant(participant_);
   EXPECT_EQ(p.status(), v1::STARTED);
   EXPECT_EQ(p.spells(0).start_date().day(), 7);  // the day of agreement
 
@@ -238,11 +191,11 @@ TEST_F(JourneyScenarioTest, ReferralToErasure) {
     v1::Contact out;
     return contacts_->CreateContact(CallContext().get(), request, &out);
   };
-  MUST(contact(Day(2026, 1, 7), v1::FACE_TO_FACE));
+  MUST(contact(MakeDate(2026, 1, 7), v1::FACE_TO_FACE));
   Today(2026, 1, 14);
-  MUST(contact(Day(2026, 1, 14), v1::PHONE));
-  EXPECT_EQ(NewEvents(), (Events{"ContactRecorded", "ContactRecorded"}));
-  p = Get();
+  MUST(contact(MakeDate(2026, 1, 14), v1::PHONE));
+  EXPECT_EQ(NewEvents(), (Types{"ContactRecorded", "ContactRecorded"}));
+  p = GetParticipant(participant_);
   EXPECT_EQ(p.contact_summary().last_contact_date().day(), 14);
   EXPECT_EQ(p.contact_summary().last_face_to_face_date().day(), 7);
 
@@ -250,7 +203,7 @@ TEST_F(JourneyScenarioTest, ReferralToErasure) {
   v1::GroupSession session;
   {
     v1::CreateGroupSessionRequest request;
-    request.set_parent(absl::StrCat("contracts/", contract_));
+    request.set_parent(ContractName(contract_));
     request.set_request_id(UniqueId("session"));
     v1::GroupSession* in = request.mutable_group_session();
     in->set_title("Warehouse work: what to expect");
@@ -260,7 +213,7 @@ TEST_F(JourneyScenarioTest, ReferralToErasure) {
         "Know the roles, shifts and safety rules; a tailored CV");
     in->mutable_learning_needs_analysis()->set_content_and_methods(
         "Employer talk, site video, CV clinic in pairs");
-    *in->mutable_session_date() = Day(2026, 1, 14);
+    *in->mutable_session_date() = MakeDate(2026, 1, 14);
     in->set_facilitator("facilitator-1");
     in->set_delivery_mode(v1::IN_PERSON);
     in->set_accessibility_needs_met(true);
@@ -270,8 +223,8 @@ TEST_F(JourneyScenarioTest, ReferralToErasure) {
     v1::AttendanceChange* change = attendance.add_attendance();
     change->set_participant(participant_);
     change->set_attendance(v1::ATTENDED);
-    MUST(sessions_->RecordAttendance(CallContext().get(), attendance,
-                                     &session));
+    MUST(
+        sessions_->RecordAttendance(CallContext().get(), attendance, &session));
     v1::RecordEvaluationRequest evaluation;
     evaluation.set_name(session.name());
     v1::Rating* rating = evaluation.add_ratings();
@@ -279,12 +232,12 @@ TEST_F(JourneyScenarioTest, ReferralToErasure) {
     rating->set_rating(5);
     rating->set_comment("I know what a picker does now");
     evaluation.set_facilitator_notes("Good energy; two asked for CV help");
-    MUST(sessions_->RecordEvaluation(CallContext().get(), evaluation,
-                                     &session));
+    MUST(
+        sessions_->RecordEvaluation(CallContext().get(), evaluation, &session));
   }
   EXPECT_EQ(NewEvents(),
-            (Events{"GroupSessionScheduled", "GroupAttendanceRecorded",
-                    "GroupSessionEvaluated"}));
+            (Types{"GroupSessionScheduled", "GroupAttendanceRecorded",
+                   "GroupSessionEvaluated"}));
 
   // ---- Monday 2 February: a job start moves her into work.
   Today(2026, 2, 2);
@@ -300,11 +253,11 @@ TEST_F(JourneyScenarioTest, ReferralToErasure) {
     in->set_weekly_hours(30);
     in->set_hourly_pay_pence(1271);
     in->set_employment_type(v1::PERMANENT);
-    *in->mutable_start_date() = Day(2026, 2, 2);
+    *in->mutable_start_date() = MakeDate(2026, 2, 2);
     MUST(progression_->CreateJob(CallContext().get(), request, &job));
   }
-  EXPECT_EQ(NewEvents(), (Events{"JobStarted", "ParticipantStatusChanged"}));
-  EXPECT_EQ(Get().status(), v1::IN_WORK);
+  EXPECT_EQ(NewEvents(), (Types{"JobStarted", "ParticipantStatusChanged"}));
+  EXPECT_EQ(GetParticipant(participant_).status(), v1::IN_WORK);
 
   // ---- 2 March: four weeks in work, and February's payslip.
   Today(2026, 3, 2);
@@ -320,70 +273,72 @@ TEST_F(JourneyScenarioTest, ReferralToErasure) {
     return progression_->RecordRetentionCheck(CallContext().get(), request,
                                               &job);
   };
-  MUST(retention(v1::WEEK_4, Day(2026, 3, 2)));
+  MUST(retention(v1::WEEK_4, MakeDate(2026, 3, 2)));
   {
     v1::CreateEarningsEvidenceRequest request;
     request.set_parent(participant_);
     request.set_request_id(UniqueId("earnings"));
     v1::EarningsEvidence* in = request.mutable_earnings_evidence();
     in->set_job(job.name());
-    *in->mutable_period_start() = Day(2026, 2, 2);
-    *in->mutable_period_end() = Day(2026, 2, 28);
+    *in->mutable_period_start() = MakeDate(2026, 2, 2);
+    *in->mutable_period_end() = MakeDate(2026, 2, 28);
     in->set_gross_earnings_pence(152520);
     in->set_source(v1::PAYSLIP);
     v1::EarningsEvidence out;
     MUST(progression_->CreateEarningsEvidence(CallContext().get(), request,
                                               &out));
   }
-  EXPECT_EQ(NewEvents(), (Events{"RetentionChecked", "EarningsRecorded"}));
+  EXPECT_EQ(NewEvents(), (Types{"RetentionChecked", "EarningsRecorded"}));
   {
-    auto earnings = Last<v1::EarningsRecorded>();
+    auto earnings = Unpack<v1::EarningsRecorded>(last_event());
     EXPECT_EQ(earnings.gross_earnings_pence(), 152520);
     EXPECT_EQ(earnings.facts().team(), "team-salford");
   }
 
   // ---- 4 May: thirteen weeks; the session's follow-up is due; a review.
   Today(2026, 5, 4);
-  MUST(retention(v1::WEEK_13, Day(2026, 5, 4)));
+  MUST(retention(v1::WEEK_13, MakeDate(2026, 5, 4)));
   {
     v1::RecordFollowUpRequest request;
     request.set_name(session.name());
     request.mutable_follow_up()->set_outcome(
         "Three of the group in warehouse work, one on a forklift course");
     request.mutable_follow_up()->set_attendees_progressed(1);
-    *request.mutable_follow_up()->mutable_follow_up_date() = Day(2026, 5, 4);
+    *request.mutable_follow_up()->mutable_follow_up_date() =
+        MakeDate(2026, 5, 4);
     MUST(sessions_->RecordFollowUp(CallContext().get(), request, &session));
   }
   {
     v1::CreateCaseReviewRequest request;
     request.set_parent(participant_);
     request.set_request_id(UniqueId("review"));
-    *request.mutable_case_review()->mutable_review_date() = Day(2026, 5, 4);
+    *request.mutable_case_review()->mutable_review_date() =
+        MakeDate(2026, 5, 4);
     request.mutable_case_review()->set_findings(
         "In work and settled; childcare holding up");
     request.mutable_case_review()->set_decisions("Keep in-work support");
     *request.mutable_case_review()->mutable_next_review_date() =
-        Day(2026, 8, 3);
+        MakeDate(2026, 8, 3);
     v1::CaseReview out;
     MUST(reviews_->CreateCaseReview(CallContext().get(), request, &out));
   }
-  EXPECT_EQ(NewEvents(), (Events{"RetentionChecked", "GroupSessionFollowedUp",
-                                 "CaseReviewed"}));
+  EXPECT_EQ(NewEvents(), (Types{"RetentionChecked", "GroupSessionFollowedUp",
+                                "CaseReviewed"}));
 
   // ---- 3 August: 26 weeks; the quality service records the job outcome.
   Today(2026, 8, 3);
-  MUST(retention(v1::WEEK_26, Day(2026, 8, 3)));
+  MUST(retention(v1::WEEK_26, MakeDate(2026, 8, 3)));
   {
     v1::RecordJobOutcomeRequest request;
     request.set_name(participant_);
     request.set_job(job.name());
-    *request.mutable_outcome_date() = Day(2026, 8, 3);
+    *request.mutable_outcome_date() = MakeDate(2026, 8, 3);
     request.set_rule("restart-sustained-26");
     MUST(progression_->RecordJobOutcome(CallContext().get(), request, &p));
   }
   EXPECT_EQ(p.status(), v1::OUTCOME_ACHIEVED);
-  EXPECT_EQ(NewEvents(), (Events{"RetentionChecked", "JobOutcomeRecorded",
-                                 "ParticipantStatusChanged"}));
+  EXPECT_EQ(NewEvents(), (Types{"RetentionChecked", "JobOutcomeRecorded",
+                                "ParticipantStatusChanged"}));
   ASSERT_EQ(job.retention_checks_size(), 3);
 
   // ---- 10 August: exits into sustained work.
@@ -392,14 +347,14 @@ TEST_F(JourneyScenarioTest, ReferralToErasure) {
     v1::ExitParticipantRequest request;
     request.set_name(participant_);
     request.set_reason(v1::SUSTAINED_EMPLOYMENT);
-    *request.mutable_exit_date() = Day(2026, 8, 10);
+    *request.mutable_exit_date() = MakeDate(2026, 8, 10);
     MUST(participants_->ExitParticipant(CallContext().get(), request, &p));
   }
   EXPECT_EQ(p.status(), v1::EXITED);
   EXPECT_EQ(NewEvents(),
-            (Events{"ParticipantExited", "ParticipantStatusChanged"}));
+            (Types{"ParticipantExited", "ParticipantStatusChanged"}));
   {
-    auto status = Last<v1::ParticipantStatusChanged>();
+    auto status = Unpack<v1::ParticipantStatusChanged>(last_event());
     EXPECT_EQ(status.facts().exit_reason(), v1::SUSTAINED_EMPLOYMENT);
     EXPECT_EQ(status.facts().exit_date().day(), 10);
   }
@@ -410,7 +365,8 @@ TEST_F(JourneyScenarioTest, ReferralToErasure) {
     v1::UpdateParticipantRequest request;
     request.mutable_participant()->set_name(participant_);
     request.mutable_participant()->set_status(v1::REFERRED);
-    *request.mutable_participant()->mutable_referral_date() = Day(2026, 10, 5);
+    *request.mutable_participant()->mutable_referral_date() =
+        MakeDate(2026, 10, 5);
     request.mutable_update_mask()->add_paths("status");
     request.mutable_update_mask()->add_paths("referral_date");
     MUST(participants_->UpdateParticipant(CallContext().get(), request, &p));
@@ -419,8 +375,9 @@ TEST_F(JourneyScenarioTest, ReferralToErasure) {
   EXPECT_EQ(p.spells(1).number(), 2);
   EXPECT_FALSE(p.has_contact_summary());  // standards start again
   EXPECT_EQ(NewEvents(),
-            (Events{"ParticipantUpdated", "ParticipantStatusChanged"}));
-  EXPECT_EQ(Last<v1::ParticipantStatusChanged>().facts().spell(), 2);
+            (Types{"ParticipantUpdated", "ParticipantStatusChanged"}));
+  EXPECT_EQ(Unpack<v1::ParticipantStatusChanged>(last_event()).facts().spell(),
+            2);
 
   // ---- She asks for her data to be erased.
   {
@@ -429,7 +386,9 @@ TEST_F(JourneyScenarioTest, ReferralToErasure) {
     request.set_erasure_reference("DSR-2026-0107");
     MUST(data_->EraseParticipant(CallContext().get(), request, &p));
   }
-  EXPECT_EQ(NewEvents(), (Events{"EqualityDataErased", "ParticipantErased"}));
+  // The equality data goes, and the consent it stood on is withdrawn.
+  EXPECT_EQ(NewEvents(), (Types{"EqualityDataErased", "ConsentWithdrawn",
+                                "ParticipantErased"}));
   v1::ParticipantDataExport held;
   {
     v1::ExportParticipantDataRequest request;

@@ -8,72 +8,33 @@
 #include <string>
 #include <vector>
 
-#include "absl/time/civil_time.h"
-#include "absl/time/clock.h"
+#include "absl/strings/str_cat.h"
 #include "employability/participants/v1/barriers.grpc.pb.h"
 #include "employability/participants/v1/participant_data.grpc.pb.h"
 #include "employability/participants/v1/participant_events.pb.h"
-#include "tests/harness/suite_under_test.h"
+#include "tests/harness/journey_suite.h"
 #include "tests/harness/test_data.h"
 
 namespace employability {
 namespace {
 
 using test_harness::CallContext;
-using test_harness::CreateRequest;
+using test_harness::DayFromToday;
 using test_harness::Describe;
 using test_harness::StatusIs;
-using test_harness::SuiteUnderTest;
 using test_harness::TestCaller;
 using test_harness::UniqueId;
-using test_harness::ValidParticipant;
 namespace v1 = ::employability::participants::v1;
 using Code = grpc::StatusCode;
 
-type::v1::Date Today() {
-  absl::TimeZone london;
-  EXPECT_TRUE(absl::LoadTimeZone("Europe/London", &london));
-  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), london);
-  type::v1::Date date;
-  date.set_year(static_cast<int>(today.year()));
-  date.set_month(today.month());
-  date.set_day(today.day());
-  return date;
-}
-
-class ParticipantDataIntegrationTest : public ::testing::Test {
+class ParticipantDataIntegrationTest : public test_harness::JourneySuiteTest {
  protected:
+  ParticipantDataIntegrationTest() : JourneySuiteTest("pd") {}
+
   void SetUp() override {
-    test_harness::SuiteOptions options;
-    options.metrics = false;
-    auto suite = SuiteUnderTest::Start(options);
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = *std::move(suite);
-    participants_ = suite_->NewStub();
-    data_ = v1::ParticipantData::NewStub(suite_->channel());
-    barriers_ = v1::Barriers::NewStub(suite_->channel());
-    contract_ = UniqueId("pd");
-  }
-
-  v1::Participant Enrol() {
-    v1::Participant created;
-    grpc::Status status = participants_->CreateParticipant(
-        CallContext().get(), CreateRequest(contract_, ValidParticipant()),
-        &created);
-    EXPECT_TRUE(status.ok()) << Describe(status);
-    return created;
-  }
-
-  v1::Participant Start(const v1::Participant& p) {
-    v1::UpdateParticipantRequest request;
-    request.mutable_participant()->set_name(p.name());
-    request.mutable_participant()->set_status(v1::STARTED);
-    request.mutable_update_mask()->add_paths("status");
-    v1::Participant started;
-    grpc::Status status = participants_->UpdateParticipant(
-        CallContext().get(), request, &started);
-    EXPECT_TRUE(status.ok()) << Describe(status);
-    return started;
+    ASSERT_NO_FATAL_FAILURE(JourneySuiteTest::SetUp());
+    data_ = Stub<v1::ParticipantData>();
+    barriers_ = Stub<v1::Barriers>();
   }
 
   grpc::Status Exit(const std::string& name, v1::ExitReason reason,
@@ -107,7 +68,7 @@ class ParticipantDataIntegrationTest : public ::testing::Test {
     request.set_request_id(UniqueId("b"));
     request.mutable_barrier()->set_type("transport");
     request.mutable_barrier()->set_severity(v1::MEDIUM);
-    *request.mutable_barrier()->mutable_identified_date() = Today();
+    *request.mutable_barrier()->mutable_identified_date() = DayFromToday(0);
     request.mutable_barrier()->set_notes("No bus before 7am from the estate");
     v1::Barrier barrier;
     grpc::Status status =
@@ -116,52 +77,41 @@ class ParticipantDataIntegrationTest : public ::testing::Test {
     return barrier;
   }
 
-  // The short type names of the contract's events, oldest first.
-  std::vector<std::string> EventTypes() {
-    auto events = test_harness::ReadEvents(suite_->store(), contract_);
-    EXPECT_TRUE(events.ok()) << events.status();
-    std::vector<std::string> types;
-    for (const auto& event : *events) {
-      types.push_back(event.type().substr(event.type().rfind('.') + 1));
-    }
-    return types;
-  }
-
-  std::unique_ptr<SuiteUnderTest> suite_;
-  std::unique_ptr<v1::Participants::Stub> participants_;
   std::unique_ptr<v1::ParticipantData::Stub> data_;
   std::unique_ptr<v1::Barriers::Stub> barriers_;
-  std::string contract_;
 };
 
 TEST_F(ParticipantDataIntegrationTest, ExitRecordsTheReasonAndEndsTheSpell) {
-  v1::Participant p = Start(Enrol());
+  v1::Participant p = MustStart(MustEnrol());
   v1::Participant out;
-  EXPECT_TRUE(StatusIs(Exit(p.name(), v1::EXIT_REASON_UNSPECIFIED, Today(), &out),
-                       Code::INVALID_ARGUMENT, "reason"));
-  EXPECT_TRUE(StatusIs(Exit(p.name(), static_cast<v1::ExitReason>(99), Today(),
-                            &out),
-                       Code::INVALID_ARGUMENT, "reason"));
-  type::v1::Date tomorrow = Today();
+  EXPECT_TRUE(StatusIs(
+      Exit(p.name(), v1::EXIT_REASON_UNSPECIFIED, DayFromToday(0), &out),
+      Code::INVALID_ARGUMENT, "reason"));
+  EXPECT_TRUE(StatusIs(
+      Exit(p.name(), static_cast<v1::ExitReason>(99), DayFromToday(0), &out),
+      Code::INVALID_ARGUMENT, "reason"));
+  type::v1::Date tomorrow = DayFromToday(0);
   tomorrow.set_year(tomorrow.year() + 1);
   EXPECT_TRUE(StatusIs(Exit(p.name(), v1::DISENGAGED, tomorrow, &out),
                        Code::INVALID_ARGUMENT, "exit_date"));
   EXPECT_TRUE(StatusIs(Exit(p.name(), v1::DISENGAGED, type::v1::Date(), &out),
                        Code::INVALID_ARGUMENT, "exit_date"));
   // Before the programme started: a rule of the spell.
-  type::v1::Date before_start = Today();
+  type::v1::Date before_start = DayFromToday(0);
   before_start.set_year(before_start.year() - 1);
   EXPECT_TRUE(StatusIs(Exit(p.name(), v1::DISENGAGED, before_start, &out),
                        Code::FAILED_PRECONDITION, "exit_date"));
-  EXPECT_EQ(EventTypes(), (std::vector<std::string>{
-                              "ParticipantCreated", "ParticipantStatusChanged"}));
+  EXPECT_EQ(EventTypes(),
+            (std::vector<std::string>{"ParticipantCreated",
+                                      "ParticipantStatusChanged"}));
 
-  grpc::Status status = Exit(p.name(), v1::SUSTAINED_EMPLOYMENT, Today(), &out);
+  grpc::Status status =
+      Exit(p.name(), v1::SUSTAINED_EMPLOYMENT, DayFromToday(0), &out);
   ASSERT_TRUE(status.ok()) << Describe(status);
   EXPECT_EQ(out.status(), v1::EXITED);
   EXPECT_EQ(out.spells(0).exit_reason(), v1::SUSTAINED_EMPLOYMENT);
-  EXPECT_EQ(out.spells(0).exit_date().day(), Today().day());
-  EXPECT_TRUE(StatusIs(Exit(p.name(), v1::DISENGAGED, Today(), &out),
+  EXPECT_EQ(out.spells(0).exit_date().day(), DayFromToday(0).day());
+  EXPECT_TRUE(StatusIs(Exit(p.name(), v1::DISENGAGED, DayFromToday(0), &out),
                        Code::FAILED_PRECONDITION, "participant.status"));
   auto events = test_harness::ReadEvents(suite_->store(), contract_);
   ASSERT_TRUE(events.ok());
@@ -172,7 +122,7 @@ TEST_F(ParticipantDataIntegrationTest, ExitRecordsTheReasonAndEndsTheSpell) {
 }
 
 TEST_F(ParticipantDataIntegrationTest, ExportHoldsEverythingForTheOwnerOnly) {
-  v1::Participant p = Enrol();
+  v1::Participant p = MustEnrol();
   v1::Barrier barrier = AddBarrier(p);
   v1::ParticipantDataExport exported;
   grpc::Status status = Export(p.name(), &exported);
@@ -184,9 +134,9 @@ TEST_F(ParticipantDataIntegrationTest, ExportHoldsEverythingForTheOwnerOnly) {
   EXPECT_EQ(exported.exported_by(), TestCaller().user);
   EXPECT_TRUE(exported.has_export_time());
 
-  EXPECT_TRUE(StatusIs(Export(p.name(), &exported,
-                              {"org-elsewhere", "adviser-elsewhere"}),
-                       Code::PERMISSION_DENIED, ""));
+  EXPECT_TRUE(StatusIs(
+      Export(p.name(), &exported, {"org-elsewhere", "adviser-elsewhere"}),
+      Code::PERMISSION_DENIED, ""));
   EXPECT_TRUE(StatusIs(Export("contracts/x/people/y", &exported),
                        Code::INVALID_ARGUMENT, "name"));
   EXPECT_TRUE(StatusIs(
@@ -196,7 +146,7 @@ TEST_F(ParticipantDataIntegrationTest, ExportHoldsEverythingForTheOwnerOnly) {
 }
 
 TEST_F(ParticipantDataIntegrationTest, ErasureWipesAndAnnouncesIt) {
-  v1::Participant p = Enrol();
+  v1::Participant p = MustEnrol();
   AddBarrier(p);
   v1::Participant out;
   for (const char* bad : {"", "has spaces", "ünïcode"}) {
@@ -204,9 +154,9 @@ TEST_F(ParticipantDataIntegrationTest, ErasureWipesAndAnnouncesIt) {
                          "erasure_reference"))
         << bad;
   }
-  EXPECT_TRUE(StatusIs(Erase(p.name(), "DSR-9", &out,
-                             {"org-elsewhere", "adviser-elsewhere"}),
-                       Code::PERMISSION_DENIED, ""));
+  EXPECT_TRUE(StatusIs(
+      Erase(p.name(), "DSR-9", &out, {"org-elsewhere", "adviser-elsewhere"}),
+      Code::PERMISSION_DENIED, ""));
   EXPECT_EQ(EventTypes().back(), "BarrierRecorded");  // nothing happened
 
   grpc::Status status = Erase(p.name(), "DSR-2026-0042", &out);
@@ -229,11 +179,11 @@ TEST_F(ParticipantDataIntegrationTest, ErasureWipesAndAnnouncesIt) {
   more.set_request_id(UniqueId("b"));
   more.mutable_barrier()->set_type("debt");
   more.mutable_barrier()->set_severity(v1::LOW);
-  *more.mutable_barrier()->mutable_identified_date() = Today();
+  *more.mutable_barrier()->mutable_identified_date() = DayFromToday(0);
   v1::Barrier refused;
-  EXPECT_TRUE(StatusIs(
-      barriers_->CreateBarrier(CallContext().get(), more, &refused),
-      Code::FAILED_PRECONDITION, ""));
+  EXPECT_TRUE(
+      StatusIs(barriers_->CreateBarrier(CallContext().get(), more, &refused),
+               Code::FAILED_PRECONDITION, ""));
   const size_t events = EventTypes().size();
   ASSERT_TRUE(Erase(p.name(), "DSR-2026-0043", &out).ok());
   EXPECT_EQ(out.erasure_reference(), "DSR-2026-0042");

@@ -17,93 +17,41 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
-#include "absl/time/civil_time.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "employability/participants/v1/participant_events.pb.h"
 #include "employability/participants/v1/progression.grpc.pb.h"
-#include "tests/harness/suite_under_test.h"
+#include "tests/harness/journey_suite.h"
 #include "tests/harness/test_data.h"
 
 namespace employability {
 namespace {
 
 using test_harness::CallContext;
-using test_harness::ContractName;
-using test_harness::CreateRequest;
 using test_harness::Describe;
-using test_harness::EventEnvelope;
 using test_harness::StatusIs;
-using test_harness::SuiteUnderTest;
 using test_harness::TestCaller;
+using test_harness::ToDate;
 using test_harness::UniqueId;
-using test_harness::ValidParticipant;
 namespace v1 = ::employability::participants::v1;
 using Code = grpc::StatusCode;
+using test_harness::LondonToday;
 
-constexpr char kEventPrefix[] = "employability.participants.v1.";
-
-type::v1::Date ToDate(absl::CivilDay day) {
-  type::v1::Date date;
-  date.set_year(static_cast<int>(day.year()));
-  date.set_month(day.month());
-  date.set_day(day.day());
-  return date;
-}
-
-class ProgressionIntegrationTest : public ::testing::Test {
+class ProgressionIntegrationTest : public test_harness::JourneySuiteTest {
  protected:
+  ProgressionIntegrationTest() : JourneySuiteTest("it") {}
+
   void SetUp() override {
-    test_harness::SuiteOptions options;
-    options.metrics = false;  // not scraped here; its 2 s stop would dominate
-    absl::StatusOr<std::unique_ptr<SuiteUnderTest>> suite =
-        SuiteUnderTest::Start(options);
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = *std::move(suite);
-    participants_ = suite_->NewStub();
-    progression_ = v1::Progression::NewStub(suite_->channel());
-    contract_ = UniqueId("it");
+    ASSERT_NO_FATAL_FAILURE(JourneySuiteTest::SetUp());
+    progression_ = Stub<v1::Progression>();
   }
 
-  // Today in Europe/London, as the server dates the programme's paperwork.
-  static absl::CivilDay Today() {
-    absl::TimeZone london;
-    EXPECT_TRUE(absl::LoadTimeZone("Europe/London", &london));
-    return absl::ToCivilDay(absl::Now(), london);
-  }
-
-  // A participant of `caller`'s organisation, referred in 2024.
-  v1::Participant Referred(const TestCaller& caller = {}) {
-    v1::Participant created;
-    grpc::Status status = participants_->CreateParticipant(
-        CallContext(caller).get(), CreateRequest(contract_, ValidParticipant()),
-        &created);
-    EXPECT_TRUE(status.ok()) << Describe(status);
-    return created;
-  }
-
-  // As Referred, then STARTED today.
+  // A participant of `caller`'s organisation, referred in 2024 (MustEnrol)
+  // and STARTED today.
   v1::Participant Started(const TestCaller& caller = {}) {
-    v1::UpdateParticipantRequest request;
-    request.mutable_participant()->set_name(Referred(caller).name());
-    request.mutable_participant()->set_status(v1::STARTED);
-    request.mutable_update_mask()->add_paths("status");
-    v1::Participant started;
-    grpc::Status status = participants_->UpdateParticipant(
-        CallContext(caller).get(), request, &started);
-    EXPECT_TRUE(status.ok()) << Describe(status);
-    return started;
+    return MustStart(MustEnrol(caller), caller);
   }
 
   v1::ParticipantStatus StatusOf(const v1::Participant& p) {
-    v1::GetParticipantRequest request;
-    request.set_name(p.name());
-    v1::Participant got;
-    grpc::Status status =
-        participants_->GetParticipant(CallContext().get(), request, &got);
-    EXPECT_TRUE(status.ok()) << Describe(status);
-    return got.status();
+    return GetParticipant(p.name()).status();
   }
 
   static v1::CreateJobRequest JobRequest(const v1::Participant& p) {
@@ -117,7 +65,7 @@ class ProgressionIntegrationTest : public ::testing::Test {
     job->set_weekly_hours(37.5);
     job->set_hourly_pay_pence(1221);
     job->set_employment_type(v1::FIXED_TERM);
-    *job->mutable_start_date() = ToDate(Today());
+    *job->mutable_start_date() = ToDate(LondonToday());
     return request;
   }
 
@@ -136,7 +84,7 @@ class ProgressionIntegrationTest : public ::testing::Test {
   static v1::EndJobRequest EndRequest(const v1::Job& job) {
     v1::EndJobRequest request;
     request.set_name(job.name());
-    *request.mutable_end_date() = ToDate(Today());
+    *request.mutable_end_date() = ToDate(LondonToday());
     request.set_reason(v1::CONTRACT_ENDED);
     return request;
   }
@@ -150,7 +98,7 @@ class ProgressionIntegrationTest : public ::testing::Test {
     v1::RecordRetentionCheckRequest request;
     request.set_name(job.name());
     request.mutable_check()->set_milestone(v1::WEEK_4);
-    *request.mutable_check()->mutable_check_date() = ToDate(Today());
+    *request.mutable_check()->mutable_check_date() = ToDate(LondonToday());
     request.mutable_check()->set_still_in_work(true);
     request.mutable_check()->set_weekly_hours(37.5);
     request.mutable_check()->set_hourly_pay_pence(1221);
@@ -170,8 +118,8 @@ class ProgressionIntegrationTest : public ::testing::Test {
     request.set_request_id(UniqueId("earnings"));
     v1::EarningsEvidence* evidence = request.mutable_earnings_evidence();
     evidence->set_job(job);
-    *evidence->mutable_period_start() = ToDate(Today() - 6);
-    *evidence->mutable_period_end() = ToDate(Today());
+    *evidence->mutable_period_start() = ToDate(LondonToday() - 6);
+    *evidence->mutable_period_end() = ToDate(LondonToday());
     evidence->set_gross_earnings_pence(45788);
     evidence->set_source(v1::TAX_RECORD);
     return request;
@@ -189,7 +137,7 @@ class ProgressionIntegrationTest : public ::testing::Test {
     v1::RecordJobOutcomeRequest request;
     request.set_name(p.name());
     request.set_job(job.name());
-    *request.mutable_outcome_date() = ToDate(Today());
+    *request.mutable_outcome_date() = ToDate(LondonToday());
     request.set_rule("restart-jo-1");
     return request;
   }
@@ -201,31 +149,13 @@ class ProgressionIntegrationTest : public ::testing::Test {
                                           out);
   }
 
-  std::vector<EventEnvelope> Events() {
-    absl::StatusOr<std::vector<EventEnvelope>> events =
-        test_harness::ReadEvents(suite_->store(), contract_);
-    EXPECT_TRUE(events.ok()) << events.status();
-    return events.value_or(std::vector<EventEnvelope>{});
-  }
-
-  // The short type names of the events about `aggregate`, oldest first.
-  std::vector<std::string> EventTypesOf(const std::string& aggregate) {
-    std::vector<std::string> types;
-    for (const EventEnvelope& event : Events()) {
-      if (event.aggregate() == aggregate) {
-        types.push_back(event.type().substr(sizeof(kEventPrefix) - 1));
-      }
-    }
-    return types;
-  }
-
   // The payload of the last event of type `Payload` about `aggregate`.
   template <typename Payload>
   Payload LastEventOf(const std::string& aggregate) {
     Payload payload;
     bool found = false;
-    for (const EventEnvelope& event : Events()) {
-      if (event.aggregate() == aggregate && event.payload().Is<Payload>()) {
+    for (const test_harness::EventEnvelope& event : EventsOf(aggregate)) {
+      if (event.payload().Is<Payload>()) {
         found = event.payload().UnpackTo(&payload);
       }
     }
@@ -234,17 +164,7 @@ class ProgressionIntegrationTest : public ::testing::Test {
     return payload;
   }
 
-  size_t StreamLength() {
-    absl::StatusOr<size_t> length =
-        test_harness::StreamLength(suite_->store(), contract_);
-    EXPECT_TRUE(length.ok()) << length.status();
-    return length.value_or(0);
-  }
-
-  std::unique_ptr<SuiteUnderTest> suite_;
-  std::unique_ptr<v1::Participants::Stub> participants_;
   std::unique_ptr<v1::Progression::Stub> progression_;
-  std::string contract_;
 };
 
 TEST_F(ProgressionIntegrationTest, JobsMoveTheParticipantInAndOutOfWork) {
@@ -321,7 +241,7 @@ TEST_F(ProgressionIntegrationTest, JobsMoveTheParticipantInAndOutOfWork) {
 }
 
 TEST_F(ProgressionIntegrationTest, JobsFollowTheProgrammeStart) {
-  v1::Participant referred = Referred();
+  v1::Participant referred = MustEnrol();
   v1::Job job;
   grpc::Status status = CreateJob(JobRequest(referred), &job);
   EXPECT_TRUE(StatusIs(status, Code::FAILED_PRECONDITION, "job.start_date"));
@@ -331,7 +251,7 @@ TEST_F(ProgressionIntegrationTest, JobsFollowTheProgrammeStart) {
 
   v1::Participant p = Started();
   v1::CreateJobRequest yesterday = JobRequest(p);
-  *yesterday.mutable_job()->mutable_start_date() = ToDate(Today() - 1);
+  *yesterday.mutable_job()->mutable_start_date() = ToDate(LondonToday() - 1);
   status = CreateJob(yesterday, &job);
   EXPECT_TRUE(StatusIs(status, Code::FAILED_PRECONDITION, "job.start_date"));
   EXPECT_TRUE(absl::StrContains(status.error_message(),
@@ -424,7 +344,7 @@ TEST_F(ProgressionIntegrationTest, BadInputNamesTheFieldAndStoresNothing) {
   v1::Participant p = Started();
   v1::Job job = MustCreateJob(p);
   const size_t length = StreamLength();
-  const type::v1::Date tomorrow = ToDate(Today() + 1);
+  const type::v1::Date tomorrow = ToDate(LondonToday() + 1);
 
   struct JobCase {
     std::function<void(v1::CreateJobRequest&)> spoil;

@@ -145,17 +145,6 @@ absl::Status CheckTargetDates(const v1::ProgrammeSpell& spell,
 }
 
 // A plan of an earlier spell is its history: read-only.
-absl::Status CheckCurrentSpell(const CaseChange& change,
-                               absl::string_view field,
-                               const v1::ActionPlan& plan) {
-  const int current = change.read().spell().number();
-  if (plan.spell() == current) return absl::OkStatus();
-  return absl::FailedPreconditionError(
-      absl::StrCat(field, ": the plan belongs to spell ", plan.spell(),
-                   ", not the current spell ", current,
-                   "; a plan of an earlier spell is read-only"));
-}
-
 // What the parties agree to: the goals, their ids and the progress of their
 // actions apart. Marking an action done is progress, not a new plan.
 bool SameCommitments(const RepeatedPtrField<v1::Goal>& a,
@@ -362,7 +351,8 @@ absl::StatusOr<v1::ActionPlan> ActionPlanRecords::Update(
       caller, name, kActionPlanItems, from.etag(), "action_plan.etag",
       [&](CaseChange& change, v1::ActionPlan& plan,
           int64_t version) -> absl::Status {
-        RETURN_IF_ERROR(CheckCurrentSpell(change, "action_plan.name", plan));
+        RETURN_IF_ERROR(CheckCurrentSpell("action_plan.name", "plan",
+                                          plan.spell(), change.read().spell()));
         const v1::ActionPlan before = plan;
         bool withdrawn = false;
         if (Has(paths, "goals")) {
@@ -425,7 +415,8 @@ absl::StatusOr<v1::ActionPlan> ActionPlanRecords::Agree(
       caller, name, kActionPlanItems, request.etag(), "etag",
       [&](CaseChange& change, v1::ActionPlan& plan,
           int64_t version) -> absl::Status {
-        RETURN_IF_ERROR(CheckCurrentSpell(change, "name", plan));
+        RETURN_IF_ERROR(CheckCurrentSpell("name", "plan", plan.spell(),
+                                          change.read().spell()));
         if (HasAgreed(plan, party)) return absl::OkStatus();  // already
         RETURN_IF_ERROR(change.NoteActivity(kPlanField, today));
         const absl::Time now = files_.Now();
@@ -447,13 +438,15 @@ absl::StatusOr<v1::ActionPlan> ActionPlanRecords::Agree(
                          FirstAgreedInSpell(change, name, plan));
         plan.set_agreed(true);
         *plan.mutable_agreed_date() = validation::ToDate(today);
-        if (first && change.participant().status() == v1::REFERRED) {
-          RETURN_IF_ERROR(change.SetStatus(v1::STARTED, today, now));
-        }
+        // Reported only when this agreement started the participant: a plan
+        // agreed again after its goals changed starts no one twice.
+        const bool starts =
+            first && change.participant().status() == v1::REFERRED;
+        if (starts) RETURN_IF_ERROR(change.SetStatus(v1::STARTED, today, now));
         auto agreed = PlanEvent<v1::ActionPlanAgreed>(change, plan);
         agreed.set_party(party);
         *agreed.mutable_agreed_date() = plan.agreed_date();
-        agreed.set_first_in_spell(first);
+        agreed.set_first_in_spell(starts);
         change.Event(plan.name(), version, agreed);
         return absl::OkStatus();
       });
@@ -478,7 +471,8 @@ absl::StatusOr<v1::ActionPlan> ActionPlanRecords::Review(
       caller, name, kActionPlanItems, request.etag(), "etag",
       [&](CaseChange& change, v1::ActionPlan& plan,
           int64_t version) -> absl::Status {
-        RETURN_IF_ERROR(CheckCurrentSpell(change, "name", plan));
+        RETURN_IF_ERROR(CheckCurrentSpell("name", "plan", plan.spell(),
+                                          change.read().spell()));
         if (!plan.agreed()) {
           return absl::FailedPreconditionError(
               "review: only an agreed plan can be reviewed; the participant "

@@ -1,5 +1,6 @@
 #include "services/participants/barrier_records.h"
 
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -26,17 +27,17 @@ absl::Status CheckBarrierFields(absl::CivilDay today, v1::Barrier& barrier) {
     return InvalidField("barrier.severity",
                         "must be one of the listed severities");
   }
-  ASSIGN_OR_RETURN(absl::CivilDay identified,
-                   ToCivilDay("barrier.identified_date",
-                              barrier.identified_date()));
+  ASSIGN_OR_RETURN(
+      absl::CivilDay identified,
+      ToCivilDay("barrier.identified_date", barrier.identified_date()));
   RETURN_IF_ERROR(validation::CheckNotAfter("barrier.identified_date",
                                             identified, today, "today"));
   if (barrier.has_resolved_date()) {
-    ASSIGN_OR_RETURN(absl::CivilDay resolved,
-                     ToCivilDay("barrier.resolved_date",
-                                barrier.resolved_date()));
-    RETURN_IF_ERROR(validation::CheckNotAfter("barrier.resolved_date",
-                                              resolved, today, "today"));
+    ASSIGN_OR_RETURN(
+        absl::CivilDay resolved,
+        ToCivilDay("barrier.resolved_date", barrier.resolved_date()));
+    RETURN_IF_ERROR(validation::CheckNotAfter("barrier.resolved_date", resolved,
+                                              today, "today"));
     if (resolved < identified) {
       return InvalidField("barrier.resolved_date",
                           "must not be before identified_date");
@@ -55,35 +56,33 @@ absl::Status CheckBarrierFields(absl::CivilDay today, v1::Barrier& barrier) {
 // The barrier against the case: identified within the current spell, after
 // the referral, nothing after an exit.
 absl::Status CheckAgainstCase(CaseChange& change, const v1::Barrier& barrier) {
-  const v1::ProgrammeSpell& spell =
-      *change.participant().spells().rbegin();
-  ASSIGN_OR_RETURN(absl::CivilDay referral,
-                   ToCivilDay("referral_date", spell.referral_date()));
-  ASSIGN_OR_RETURN(absl::CivilDay identified,
-                   ToCivilDay("barrier.identified_date",
-                              barrier.identified_date()));
-  if (identified < referral) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "barrier.identified_date: must not be before the spell's referral "
-        "date (",
-        absl::FormatCivilTime(referral), ")"));
-  }
+  ASSIGN_OR_RETURN(
+      absl::CivilDay identified,
+      ToCivilDay("barrier.identified_date", barrier.identified_date()));
+  RETURN_IF_ERROR(CheckNotBeforeReferral(
+      change.read().spell(), "barrier.identified_date", identified));
   RETURN_IF_ERROR(change.NoteActivity("barrier.identified_date", identified));
   if (barrier.has_resolved_date()) {
-    ASSIGN_OR_RETURN(absl::CivilDay resolved,
-                     ToCivilDay("barrier.resolved_date",
-                                barrier.resolved_date()));
+    ASSIGN_OR_RETURN(
+        absl::CivilDay resolved,
+        ToCivilDay("barrier.resolved_date", barrier.resolved_date()));
     RETURN_IF_ERROR(change.NoteActivity("barrier.resolved_date", resolved));
   }
   return absl::OkStatus();
 }
 
+// Events never name a special-category type: they say only that it is one.
 template <typename Event>
-Event BarrierEvent(const CaseChange& change, const v1::Barrier& barrier) {
+Event BarrierEvent(const CaseChange& change, const v1::Barrier& barrier,
+                   bool special_category) {
   Event event;
   *event.mutable_facts() = FactsOf(change.participant());
   event.set_barrier(barrier.name());
-  event.set_type(barrier.type());
+  if (special_category) {
+    event.set_special_category(true);
+  } else {
+    event.set_type(barrier.type());
+  }
   event.set_severity(barrier.severity());
   *event.mutable_identified_date() = barrier.identified_date();
   if (barrier.has_resolved_date())
@@ -107,6 +106,22 @@ BarrierRecords::BarrierRecords(CaseFiles& files,
                                v1::ListBarrierTypesResponse catalogue)
     : files_(files), catalogue_(std::move(catalogue)) {}
 
+bool BarrierRecords::IsSpecial(const std::string& code) const {
+  for (const v1::BarrierType& type : catalogue_.barrier_types()) {
+    if (type.code() == code) return type.special_category();
+  }
+  return false;
+}
+
+absl::Status BarrierRecords::CheckSpecialAllowed(const Case& c) {
+  ASSIGN_OR_RETURN(bool covered, files_.ConsentCovers(c, v1::HEALTH));
+  if (covered) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      "barrier: health, disability and criminal-record barriers are special "
+      "category data, recorded and shown only under a live consent covering "
+      "HEALTH");
+}
+
 absl::Status BarrierRecords::CheckType(const std::string& code) const {
   if (code.empty()) return RequiredField("barrier.type");
   for (const v1::BarrierType& type : catalogue_.barrier_types()) {
@@ -129,19 +144,23 @@ absl::StatusOr<v1::Barrier> BarrierRecords::Create(
   RETURN_IF_ERROR(CheckType(barrier.type()));
   RETURN_IF_ERROR(CheckBarrierFields(files_.Today(), barrier));
   if (barrier.identified_by().empty()) barrier.set_identified_by(caller.user);
+  const bool special = IsSpecial(barrier.type());
   return files_.CreateItem<v1::Barrier>(
       caller, name, kBarrierItems, request, request.request_id(),
       [&](CaseChange& change,
           const std::string& item_name) -> absl::StatusOr<v1::Barrier> {
+        if (special) RETURN_IF_ERROR(CheckSpecialAllowed(change.read()));
         RETURN_IF_ERROR(CheckAgainstCase(change, barrier));
         v1::Barrier stored = barrier;
         stored.set_name(item_name);
+        stored.set_spell(change.read().spell().number());
         const google::protobuf::Timestamp now = ToProtoTimestamp(files_.Now());
         *stored.mutable_create_time() = now;
         *stored.mutable_update_time() = now;
         stored.clear_etag();
-        change.Event(item_name, 1,
-                     BarrierEvent<v1::BarrierRecorded>(change, stored));
+        change.Event(
+            item_name, 1,
+            BarrierEvent<v1::BarrierRecorded>(change, stored, special));
         return stored;
       });
 }
@@ -150,7 +169,13 @@ absl::StatusOr<v1::Barrier> BarrierRecords::Get(
     const auth::Caller& caller, const v1::GetBarrierRequest& request) {
   ASSIGN_OR_RETURN(ItemName name,
                    ParseItemName("name", request.name(), kBarrierItems));
-  return files_.GetItem<v1::Barrier>(caller, name, kBarrierItems);
+  ASSIGN_OR_RETURN(v1::Barrier barrier,
+                   files_.GetItem<v1::Barrier>(caller, name, kBarrierItems));
+  if (IsSpecial(barrier.type())) {
+    ASSIGN_OR_RETURN(Case c, files_.Read(caller, name.participant));
+    RETURN_IF_ERROR(CheckSpecialAllowed(c));
+  }
+  return barrier;
 }
 
 absl::StatusOr<v1::ListBarriersResponse> BarrierRecords::List(
@@ -166,8 +191,16 @@ absl::StatusOr<v1::ListBarriersResponse> BarrierRecords::List(
                        page_size, [unresolved_only](const v1::Barrier& b) {
                          return !unresolved_only || !b.resolved();
                        }));
+  std::optional<bool> special_allowed;  // read once, when needed
   v1::ListBarriersResponse response;
   for (v1::Barrier& barrier : page.first) {
+    if (IsSpecial(barrier.type())) {
+      if (!special_allowed.has_value()) {
+        ASSIGN_OR_RETURN(Case c, files_.Read(caller, name));
+        special_allowed = CheckSpecialAllowed(c).ok();
+      }
+      if (!*special_allowed) continue;
+    }
     *response.add_barriers() = std::move(barrier);
   }
   response.set_next_page_token(page.second);
@@ -176,9 +209,9 @@ absl::StatusOr<v1::ListBarriersResponse> BarrierRecords::List(
 
 absl::StatusOr<v1::Barrier> BarrierRecords::Update(
     const auth::Caller& caller, const v1::UpdateBarrierRequest& request) {
-  ASSIGN_OR_RETURN(ItemName name, ParseItemName("barrier.name",
-                                                request.barrier().name(),
-                                                kBarrierItems));
+  ASSIGN_OR_RETURN(
+      ItemName name,
+      ParseItemName("barrier.name", request.barrier().name(), kBarrierItems));
   ASSIGN_OR_RETURN(const std::set<std::string> paths,
                    UpdatePaths(request.update_mask(), UpdatablePaths()));
   const absl::CivilDay today = files_.Today();
@@ -186,6 +219,13 @@ absl::StatusOr<v1::Barrier> BarrierRecords::Update(
       caller, name, kBarrierItems, request.barrier().etag(), "barrier.etag",
       [&](CaseChange& change, v1::Barrier& barrier,
           int64_t version) -> absl::Status {
+        RETURN_IF_ERROR(CheckCurrentSpell(
+            "barrier.name", "barrier", barrier.spell(), change.read().spell()));
+        // Before anything else: even an update that changes nothing returns
+        // the barrier.
+        if (IsSpecial(barrier.type())) {
+          RETURN_IF_ERROR(CheckSpecialAllowed(change.read()));
+        }
         const v1::Barrier before = barrier;
         const v1::Barrier& from = request.barrier();
         if (Has(paths, "severity")) barrier.set_severity(from.severity());
@@ -204,8 +244,8 @@ absl::StatusOr<v1::Barrier> BarrierRecords::Update(
         }
         RETURN_IF_ERROR(CheckAgainstCase(change, barrier));
         *barrier.mutable_update_time() = ToProtoTimestamp(files_.Now());
-        v1::BarrierUpdated event =
-            BarrierEvent<v1::BarrierUpdated>(change, barrier);
+        v1::BarrierUpdated event = BarrierEvent<v1::BarrierUpdated>(
+            change, barrier, IsSpecial(barrier.type()));
         for (const std::string& path : paths) event.add_changed_fields(path);
         change.Event(barrier.name(), version, event);
         return absl::OkStatus();

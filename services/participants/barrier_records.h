@@ -28,6 +28,9 @@ class BarrierRecords {
 
  private:
   absl::Status CheckType(const std::string& code) const;
+  bool IsSpecial(const std::string& code) const;
+  // PERMISSION_DENIED unless the participant's consent covers HEALTH.
+  absl::Status CheckSpecialAllowed(const Case& c);
 
   CaseFiles& files_;
   const v1::ListBarrierTypesResponse catalogue_;

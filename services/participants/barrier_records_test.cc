@@ -82,8 +82,9 @@ TEST_F(BarrierRecordsTest, BadInputNamesTheFieldAndStoresNothing) {
        "barrier.type"},
       {[](auto& r) { r.mutable_barrier()->clear_severity(); },
        "barrier.severity"},
-      {[](auto& r) { r.mutable_barrier()->set_severity(
-                         static_cast<v1::BarrierSeverity>(9)); },
+      {[](auto& r) {
+         r.mutable_barrier()->set_severity(static_cast<v1::BarrierSeverity>(9));
+       },
        "barrier.severity"},
       {[](auto& r) { r.mutable_barrier()->clear_identified_date(); },
        "barrier.identified_date"},
@@ -220,6 +221,99 @@ TEST_F(BarrierRecordsTest, NothingAfterExit) {
   EXPECT_NE(std::string(status.message()).find("nothing-after-exit"),
             std::string::npos)
       << status;
+}
+
+}  // namespace
+}  // namespace employability::participants
+
+namespace employability::participants {
+namespace {
+
+// Health, disability and criminal-record barriers are special category data.
+class SpecialCategoryBarrierTest : public BarrierRecordsTest {
+ protected:
+  v1::CreateBarrierRequest HealthRequest(const v1::Participant& p,
+                                         const std::string& request_id) {
+    v1::CreateBarrierRequest request = Request(p, request_id);
+    request.mutable_barrier()->set_type("health");
+    request.mutable_barrier()->set_notes("Back injury; no heavy lifting");
+    return request;
+  }
+
+  std::string ConsentCoveringHealth(const v1::Participant& p) {
+    v1::CreateConsentRequest request;
+    request.set_parent(p.name());
+    request.set_request_id("consent-health");
+    request.mutable_consent()->set_purpose(v1::PROGRAMME_DELIVERY);
+    request.mutable_consent()->add_data_categories(v1::HEALTH);
+    auto consent = participants_.CreateConsent(adviser_, request);
+    EXPECT_TRUE(consent.ok()) << consent.status();
+    return consent.ok() ? consent->name() : "";
+  }
+
+  int Listed(const v1::Participant& p) {
+    v1::ListBarriersRequest list;
+    list.set_parent(p.name());
+    auto page = barriers_.List(adviser_, list);
+    EXPECT_TRUE(page.ok()) << page.status();
+    return page.ok() ? page->barriers_size() : -1;
+  }
+};
+
+TEST_F(SpecialCategoryBarrierTest, RecordedAndShownOnlyUnderConsent) {
+  v1::Participant p = Enrol();
+  EXPECT_EQ(barriers_.Create(adviser_, HealthRequest(p, "h0")).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  const std::string consent = ConsentCoveringHealth(p);
+  NewEvents();
+  auto health = barriers_.Create(adviser_, HealthRequest(p, "h1"));
+  ASSERT_TRUE(health.ok()) << health.status();
+  ASSERT_TRUE(barriers_.Create(adviser_, Request(p, "b1")).ok());  // childcare
+  // The event says a special-category barrier exists, never which.
+  std::vector<events::v1::EventEnvelope> all = Envelopes();
+  v1::BarrierRecorded recorded;
+  ASSERT_TRUE(all[all.size() - 2].payload().UnpackTo(&recorded));
+  EXPECT_TRUE(recorded.special_category());
+  EXPECT_TRUE(recorded.type().empty());
+  EXPECT_EQ(LastEvent<v1::BarrierRecorded>().type(), "childcare");
+  EXPECT_EQ(Listed(p), 2);
+
+  // Consent withdrawn: the health barrier disappears from view.
+  v1::WithdrawConsentRequest withdraw;
+  withdraw.set_name(consent);
+  ASSERT_TRUE(participants_.WithdrawConsent(adviser_, withdraw).ok());
+  EXPECT_EQ(Listed(p), 1);
+  v1::GetBarrierRequest get;
+  get.set_name(health->name());
+  EXPECT_EQ(barriers_.Get(adviser_, get).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  v1::UpdateBarrierRequest update;
+  update.mutable_barrier()->set_name(health->name());
+  update.mutable_update_mask()->add_paths("notes");  // changes nothing
+  EXPECT_EQ(barriers_.Update(adviser_, update).status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(BarrierRecordsTest, ABarrierOfAnEarlierSpellIsReadOnly) {
+  v1::Participant p = EnrolAndStart();
+  auto barrier = barriers_.Create(adviser_, Request(p));
+  ASSERT_TRUE(barrier.ok());
+  EXPECT_EQ(barrier->spell(), 1);
+  clock_.Advance(absl::Hours(24 * 10));
+  p = Exit(p, Day(2026, 3, 5));
+  v1::UpdateParticipantRequest rejoin;
+  rejoin.mutable_participant()->set_name(p.name());
+  rejoin.mutable_participant()->set_status(v1::REFERRED);
+  *rejoin.mutable_participant()->mutable_referral_date() = Day(2026, 3, 10);
+  rejoin.mutable_update_mask()->add_paths("status");
+  rejoin.mutable_update_mask()->add_paths("referral_date");
+  ASSERT_TRUE(participants_.Update(adviser_, rejoin).ok());
+  v1::UpdateBarrierRequest update;
+  update.mutable_barrier()->set_name(barrier->name());
+  update.mutable_barrier()->set_severity(v1::LOW);
+  update.mutable_update_mask()->add_paths("severity");
+  EXPECT_EQ(barriers_.Update(adviser_, update).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

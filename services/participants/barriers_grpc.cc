@@ -26,8 +26,7 @@ class BarriersService final : public v1::Barriers::CallbackService {
   }
   grpc::ServerUnaryReactor* CreateBarrier(
       grpc::CallbackServerContext* context,
-      const v1::CreateBarrierRequest* request,
-      v1::Barrier* response) override {
+      const v1::CreateBarrierRequest* request, v1::Barrier* response) override {
     return Serve(context, workers_, response,
                  [this, request](const auth::Caller& caller) {
                    return records_.Create(caller, *request);
@@ -52,8 +51,7 @@ class BarriersService final : public v1::Barriers::CallbackService {
   }
   grpc::ServerUnaryReactor* UpdateBarrier(
       grpc::CallbackServerContext* context,
-      const v1::UpdateBarrierRequest* request,
-      v1::Barrier* response) override {
+      const v1::UpdateBarrierRequest* request, v1::Barrier* response) override {
     return Serve(context, workers_, response,
                  [this, request](const auth::Caller& caller) {
                    return records_.Update(caller, *request);

@@ -135,9 +135,9 @@ void CaseChange::Event(std::string aggregate, int64_t aggregate_version,
 int CaseChange::GuardRequest(const std::string& request_id,
                              const std::string& fingerprint,
                              const google::protobuf::Message& first) {
-  return idempotency::Guard(
-      batch_, keys_.Idempotency(caller_.organisation, request_id), fingerprint,
-      first);
+  return idempotency::Guard(batch_,
+                            keys_.Idempotency(caller_.organisation, request_id),
+                            fingerprint, first);
 }
 
 // ---- CaseFiles
@@ -167,10 +167,9 @@ std::string CaseFiles::DuplicateKey(const v1::Participant& p) const {
   const auto& dob = p.date_of_birth();
   return Keys(p.contract())
       .Record(kDuplicateRecord,
-              key_hasher_.Part(absl::StrCat(p.programme(), "|",
-                                            p.national_insurance_number(), "|",
-                                            dob.year(), "-", dob.month(), "-",
-                                            dob.day())));
+              key_hasher_.Part(absl::StrCat(
+                  p.programme(), "|", p.national_insurance_number(), "|",
+                  dob.year(), "-", dob.month(), "-", dob.day())));
 }
 
 std::string CaseFiles::ItemKey(const ParticipantName& name,
@@ -196,9 +195,9 @@ absl::StatusOr<v1::Participant> CaseFiles::DecodeParticipant(
 
 absl::StatusOr<Case> CaseFiles::Read(const auth::Caller& caller,
                                      const ParticipantName& name) {
-  ASSIGN_OR_RETURN(std::optional<storage::Record> record,
-                   store_.Get(Keys(name.contract)
-                                  .Record(kParticipant, name.participant)));
+  ASSIGN_OR_RETURN(
+      std::optional<storage::Record> record,
+      store_.Get(Keys(name.contract).Record(kParticipant, name.participant)));
   if (!record.has_value()) {
     return absl::NotFoundError(
         absl::StrCat("participant ", name.str(), " not found"));
@@ -222,9 +221,9 @@ absl::Status CaseFiles::CheckShared(const auth::Caller& caller,
 absl::Status CaseFiles::CheckNotErased(
     const v1::Participant& participant) const {
   if (participant.erased()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "participant ", participant.name(),
-        " was erased on request; its record is read-only"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("participant ", participant.name(),
+                     " was erased on request; its record is read-only"));
   }
   return absl::OkStatus();
 }
@@ -236,16 +235,100 @@ absl::StatusOr<Case> CaseFiles::ReadForChange(const auth::Caller& caller,
   return c;
 }
 
+absl::StatusOr<bool> CaseFiles::ConsentCovers(const Case& c,
+                                              v1::DataCategory category) {
+  ASSIGN_OR_RETURN(
+      std::optional<storage::Record> record,
+      store_.Get(
+          Keys(c.name.contract).Record(kConsentsRecord, c.name.participant)));
+  if (!record.has_value()) return false;
+  v1::ListConsentsResponse consents;
+  if (!consents.ParseFromString(record->value)) {
+    return absl::DataLossError("a stored record is unreadable");
+  }
+  for (const v1::Consent& consent : consents.consents()) {
+    if (!consent.live()) continue;
+    for (int held : consent.data_categories()) {
+      if (held == category) return true;
+    }
+  }
+  return false;
+}
+
 absl::StatusOr<StoredItem> CaseFiles::ReadItem(const Case& c,
                                                const ItemKind& kind,
                                                const std::string& id) {
   ASSIGN_OR_RETURN(std::optional<storage::Record> record,
                    store_.Get(ItemKey(c.name, kind, id)));
   if (!record.has_value()) {
-    return absl::NotFoundError(absl::StrCat(
-        ItemName{c.name, id}.str(kind), " not found"));
+    return absl::NotFoundError(
+        absl::StrCat(ItemName{c.name, id}.str(kind), " not found"));
   }
   return StoredItem{id, *std::move(record)};
+}
+
+absl::Status CaseFiles::ResummariseContacts(const Case& read,
+                                            v1::Participant& after,
+                                            const v1::Contact* contact,
+                                            const v1::GroupSession* session) {
+  after.clear_contact_summary();
+  const int spell = read.spell().number();
+  ASSIGN_OR_RETURN(std::vector<StoredItem> contacts,
+                   AllItems(read, kContactItems));
+  for (const StoredItem& item : contacts) {
+    v1::Contact stored;
+    if (!stored.ParseFromString(item.record.value)) {
+      return absl::DataLossError("a stored record is unreadable");
+    }
+    const v1::Contact& c =
+        contact != nullptr && contact->name() == stored.name() ? *contact
+                                                               : stored;
+    if (c.spell() != spell || c.attendance() != v1::ATTENDED) continue;
+    ASSIGN_OR_RETURN(absl::CivilDay day,
+                     validation::ToCivilDay("contact_date", c.contact_date()));
+    NoteAttendedContact(
+        after, day,
+        c.channel() == v1::FACE_TO_FACE || c.channel() == v1::GROUP);
+  }
+  // Group sessions count from the spell's referral on.
+  ASSIGN_OR_RETURN(
+      absl::CivilDay referral,
+      validation::ToCivilDay("referral_date", read.spell().referral_date()));
+  const KeySpace keys = Keys(read.name.contract);
+  ASSIGN_OR_RETURN(
+      std::vector<std::string> ids,
+      store_.IndexRange(keys.Index(kGroupSessionRecord, read.name.participant),
+                        "", 10000));
+  std::vector<std::string> session_keys;
+  for (const std::string& id : ids) {
+    session_keys.push_back(keys.Record(kGroupSessionRecord, id));
+  }
+  ASSIGN_OR_RETURN(std::vector<std::optional<storage::Record>> records,
+                   store_.GetMany(session_keys));
+  for (const std::optional<storage::Record>& record : records) {
+    if (!record.has_value()) continue;
+    v1::GroupSession stored;
+    if (!stored.ParseFromString(record->value)) {
+      return absl::DataLossError("a stored record is unreadable");
+    }
+    const v1::GroupSession& s =
+        session != nullptr && session->name() == stored.name() ? *session
+                                                               : stored;
+    ASSIGN_OR_RETURN(absl::CivilDay day,
+                     validation::ToCivilDay("session_date", s.session_date()));
+    if (day < referral) continue;
+    for (const v1::Attendee& attendee : s.attendees()) {
+      if (attendee.participant() == read.name.str() &&
+          attendee.attendance() == v1::ATTENDED) {
+        NoteAttendedContact(after, day, s.delivery_mode() == v1::IN_PERSON);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string CaseFiles::QueryDigest(absl::string_view query) const {
+  return key_hasher_.Part(query).substr(0, 12);
 }
 
 absl::StatusOr<ItemPage> CaseFiles::ListItems(const Case& c,
@@ -254,14 +337,14 @@ absl::StatusOr<ItemPage> CaseFiles::ListItems(const Case& c,
                                               int page_size) {
   // The token is bound to the participant and the kind.
   const std::string digest =
-      key_hasher_.Part(absl::StrCat(c.name.str(), "|", kind.key)).substr(0, 12);
+      QueryDigest(absl::StrCat(c.name.str(), "|", kind.key));
   std::string after;
   if (!page_token.empty()) {
     ASSIGN_OR_RETURN(after, DecodePageToken("page_token", page_token, digest));
   }
-  ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                   store_.IndexRange(ItemIndex(c.name, kind), after,
-                                     page_size + 1));
+  ASSIGN_OR_RETURN(
+      std::vector<std::string> ids,
+      store_.IndexRange(ItemIndex(c.name, kind), after, page_size + 1));
   const bool more = static_cast<int>(ids.size()) > page_size;
   if (more) ids.resize(page_size);
   std::vector<std::string> keys;
@@ -306,13 +389,14 @@ bool CaseFiles::StageParticipant(Batch& batch, const auth::Caller& caller,
                                  const Case& read, v1::Participant& after,
                                  bool always) {
   const v1::Participant& before = read.participant;
+  // Written or not, the batch holds only if the participant is as read.
+  ExpectParticipant(batch, read);
   if (!always && SameParticipant(before, after)) return false;
   const int64_t version = read.version + 1;
   *after.mutable_update_time() = ToProtoTimestamp(clock_.Now());
   after.clear_etag();
   const std::string key =
       Keys(read.name.contract).Record(kParticipant, read.name.participant);
-  ExpectParticipant(batch, read);
   batch.Put(key, after.SerializeAsString());
   Reindex(batch, read.name.participant, before, after);
   if (before.status() != after.status()) {

@@ -33,6 +33,8 @@
 #include "common/storage/keys.h"
 #include "common/storage/store.h"
 #include "common/time/clock.h"
+#include "employability/participants/v1/contacts.pb.h"
+#include "employability/participants/v1/group_sessions.pb.h"
 #include "employability/participants/v1/participants.pb.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -190,6 +192,10 @@ class CaseFiles {
   absl::StatusOr<v1::Participant> DecodeParticipant(
       const storage::Record& record) const;
 
+  // Whether the participant holds a live consent (any purpose) covering
+  // `category`: the condition for processing special-category data.
+  absl::StatusOr<bool> ConsentCovers(const Case& c, v1::DataCategory category);
+
   // One item of the case; NOT_FOUND naming it when absent.
   absl::StatusOr<StoredItem> ReadItem(const Case& c, const ItemKind& kind,
                                       const std::string& id);
@@ -211,12 +217,12 @@ class CaseFiles {
   // step is one the caller guarded (an idempotency guard, say).
   absl::StatusOr<storage::BatchResult> Commit(CaseChange& change);
 
-  // Adds to `batch` the write of `after`, a new state of the participant
-  // `read`, when it differs: the version check (already in a CaseChange's
-  // batch; added again harmlessly), the record, its indexes and the status
-  // event. Sets after's etag to the version it will have. For a batch that
-  // changes several participants at once (a group session's attendees, a
-  // bulk reassignment); false when there was nothing to write.
+  // Adds to `batch` the check that the participant `read` is unchanged
+  // (already in a CaseChange's batch; added again harmlessly) and, when
+  // `after` differs from it, the write of `after`: the record, its indexes
+  // and the status event. Sets after's etag to the version it will have. For a
+  // batch that changes several participants at once (a group session's
+  // attendees, a bulk reassignment); false when there was nothing to write.
   // `always` writes it even when unchanged (see CaseChange::Touch).
   bool StageParticipant(storage::Batch& batch, const auth::Caller& caller,
                         const Case& read, v1::Participant& after,
@@ -225,6 +231,18 @@ class CaseFiles {
   // for a change that must not land on a participant changed or erased
   // meanwhile, but does not change them.
   void ExpectParticipant(storage::Batch& batch, const Case& read) const;
+
+  // Recomputes `after`'s contact summary from every attended contact and
+  // group session of the current spell of `read`: for a correction, which
+  // may move the summary back. `contact` and `session`, when not null, stand
+  // in for the stored versions of themselves (changed in the same write).
+  absl::Status ResummariseContacts(const Case& read, v1::Participant& after,
+                                   const v1::Contact* contact,
+                                   const v1::GroupSession* session);
+
+  // A short digest of a list query (its parent and filters), to bind page
+  // tokens to the query that issued them; the same on every replica.
+  std::string QueryDigest(absl::string_view query) const;
 
   // Participant indexes, for creates and deletes of participants.
   void AddIndexes(storage::Batch& batch, const std::string& id,
@@ -277,8 +295,8 @@ class CaseFiles {
 
   // An item for `caller`, decoded, its etag set.
   template <typename Item>
-  absl::StatusOr<Item> GetItem(const auth::Caller& caller,
-                               const ItemName& name, const ItemKind& kind);
+  absl::StatusOr<Item> GetItem(const auth::Caller& caller, const ItemName& name,
+                               const ItemKind& kind);
 
   // A page of items for `caller`, decoded, each with its etag; `keep`
   // filters (items it rejects are skipped, so a page may be short).
@@ -298,6 +316,14 @@ class CaseFiles {
   std::string NewId() { return ids_.NewId(); }
 
  private:
+  // The item a create with the same request id made first (its stored
+  // idempotency record `found`); INVALID_ARGUMENT for another body.
+  template <typename Item>
+  absl::StatusOr<Item> ReplayItem(const auth::Caller& caller,
+                                  const ItemKind& kind,
+                                  const storage::Record& found,
+                                  const std::string& fingerprint);
+
   storage::Store& store_;
   const Clock& clock_;
   IdSource& ids_;
@@ -334,9 +360,17 @@ absl::StatusOr<Item> CaseFiles::CreateItem(
     const auth::Caller& caller, const ParticipantName& name,
     const ItemKind& kind, const google::protobuf::Message& request,
     const std::string& request_id,
-    const std::function<absl::StatusOr<Item>(CaseChange&,
-                                             const std::string&)>& build) {
+    const std::function<absl::StatusOr<Item>(CaseChange&, const std::string&)>&
+        build) {
   const std::string fingerprint = idempotency::Fingerprint(request);
+  // A retry replays the first result before any rule is applied again: the
+  // case may have moved on (exited, erased) since the first call succeeded.
+  absl::StatusOr<std::optional<storage::Record>> earlier = store_.Get(
+      Keys(name.contract).Idempotency(caller.organisation, request_id));
+  if (!earlier.ok()) return earlier.status();
+  if (earlier->has_value()) {
+    return ReplayItem<Item>(caller, kind, **earlier, fingerprint);
+  }
   for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
     absl::StatusOr<Case> c = ReadForChange(caller, name);
     if (!c.ok()) return c.status();
@@ -358,16 +392,24 @@ absl::StatusOr<Item> CaseFiles::CreateItem(
       return *std::move(item);
     }
     if (result->failed_step == guard) {
-      absl::Status replay = idempotency::Replay(*result->found, fingerprint,
-                                                "request_id", &first);
-      if (!replay.ok()) return replay;
-      absl::StatusOr<ItemName> stored =
-          ParseItemName("name", first.name(), kind);
-      if (!stored.ok()) return stored.status();
-      return GetItem<Item>(caller, *stored, kind);
+      return ReplayItem<Item>(caller, kind, *result->found, fingerprint);
     }
   }
   return Conflict("participant");
+}
+
+template <typename Item>
+absl::StatusOr<Item> CaseFiles::ReplayItem(const auth::Caller& caller,
+                                           const ItemKind& kind,
+                                           const storage::Record& found,
+                                           const std::string& fingerprint) {
+  Item first;
+  absl::Status replay =
+      idempotency::Replay(found, fingerprint, "request_id", &first);
+  if (!replay.ok()) return replay;
+  absl::StatusOr<ItemName> stored = ParseItemName("name", first.name(), kind);
+  if (!stored.ok()) return stored.status();
+  return GetItem<Item>(caller, *stored, kind);
 }
 
 template <typename Item>
@@ -392,8 +434,8 @@ absl::StatusOr<Item> CaseFiles::ChangeItem(
         change_item(change, item, stored->record.version + 1);
     if (!changed.ok()) return changed;
     if (google::protobuf::util::MessageDifferencer::Equals(item, *before) &&
-        google::protobuf::util::MessageDifferencer::Equals(
-            change.participant(), c->participant)) {
+        google::protobuf::util::MessageDifferencer::Equals(change.participant(),
+                                                           c->participant)) {
       return item;  // nothing to write
     }
     change.PutItem(kind, name.id, item, stored->record.version);
@@ -403,7 +445,8 @@ absl::StatusOr<Item> CaseFiles::ChangeItem(
       SetEtag(item, stored->record.version + 1);
       return item;
     }
-    if (!etag.empty()) return StaleEtag(etag_field, kind.key);
+    // Lost a race (to a change of the item or of the participant): read
+    // again; a stale etag is caught at the top of the loop.
   }
   return Conflict(kind.key);
 }
@@ -421,9 +464,9 @@ absl::StatusOr<Item> CaseFiles::GetItem(const auth::Caller& caller,
 
 template <typename Item>
 absl::StatusOr<std::pair<std::vector<Item>, std::string>>
-CaseFiles::ListItemsOf(const auth::Caller& caller,
-                       const ParticipantName& name, const ItemKind& kind,
-                       const std::string& page_token, int page_size,
+CaseFiles::ListItemsOf(const auth::Caller& caller, const ParticipantName& name,
+                       const ItemKind& kind, const std::string& page_token,
+                       int page_size,
                        const std::function<bool(const Item&)>& keep) {
   absl::StatusOr<Case> c = Read(caller, name);
   if (!c.ok()) return c.status();

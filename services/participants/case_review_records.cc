@@ -31,17 +31,6 @@ absl::StatusOr<absl::CivilDay> CheckReviewDates(
   return day;
 }
 
-absl::Status CheckNotBeforeReferral(const v1::ProgrammeSpell& spell,
-                                    absl::string_view field,
-                                    absl::CivilDay day) {
-  ASSIGN_OR_RETURN(absl::CivilDay referral,
-                   ToCivilDay("referral_date", spell.referral_date()));
-  if (day >= referral) return absl::OkStatus();
-  return absl::FailedPreconditionError(
-      absl::StrCat(field, ": must not be before the spell's referral date (",
-                   absl::FormatCivilTime(referral), ")"));
-}
-
 namespace {
 
 const type::v1::Date* NextReviewOf(const v1::CaseReview& review) {

@@ -25,12 +25,6 @@ absl::StatusOr<absl::CivilDay> CheckReviewDates(
     absl::string_view prefix, absl::CivilDay today,
     const type::v1::Date& review_date, const type::v1::Date* next_review_date);
 
-// FAILED_PRECONDITION naming `field` when `day` is before the referral date
-// of `spell`: nothing of a spell precedes its referral.
-absl::Status CheckNotBeforeReferral(const v1::ProgrammeSpell& spell,
-                                    absl::string_view field,
-                                    absl::CivilDay day);
-
 class CaseReviewRecords {
  public:
   explicit CaseReviewRecords(CaseFiles& files);

@@ -19,9 +19,9 @@ absl::StatusOr<v1::ListBarrierTypesResponse> ParseBarrierTypes(
   for (v1::BarrierType& type : *catalogue.mutable_barrier_types()) {
     if (!CheckResourceId("code", type.code()).ok() ||
         !codes.insert(type.code()).second || type.display_name().empty()) {
-      return absl::InternalError(absl::StrCat(
-          "data/barrier_types.textproto: entry '", type.code(),
-          "' needs a unique [a-z0-9-] code and a display name"));
+      return absl::InternalError(
+          absl::StrCat("data/barrier_types.textproto: entry '", type.code(),
+                       "' needs a unique [a-z0-9-] code and a display name"));
     }
     type.set_name(absl::StrCat("barrierTypes/", type.code()));
   }
@@ -40,8 +40,8 @@ absl::StatusOr<v1::ContactStandards> ParseContactStandards(const char* text) {
         standard.contact_interval_days() < 0 ||
         standard.face_to_face_interval_days() < 0) {
       return absl::InternalError(absl::StrCat(
-          "data/contact_standards.textproto: programme '",
-          standard.programme(), "' is repeated or has a negative interval"));
+          "data/contact_standards.textproto: programme '", standard.programme(),
+          "' is repeated or has a negative interval"));
     }
   }
   return standards;

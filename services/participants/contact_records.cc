@@ -52,9 +52,12 @@ absl::Status CheckDuration(const v1::Contact& contact) {
 }
 
 // The contact's own fields, apart from the case: formats and bounds. An
-// adviser left empty is the caller.
+// adviser left empty is the caller. `booking` checks that an appointment is
+// not in the past: on a create, or an update of its date or attendance (an
+// appointment whose day has passed keeps its notes editable).
 absl::Status CheckContactFields(const auth::Caller& caller,
-                                absl::CivilDay today, v1::Contact& contact) {
+                                absl::CivilDay today, bool booking,
+                                v1::Contact& contact) {
   ASSIGN_OR_RETURN(absl::CivilDay date,
                    ToCivilDay("contact.contact_date", contact.contact_date()));
   if (contact.attendance() == v1::ATTENDANCE_UNSPECIFIED) {
@@ -65,7 +68,7 @@ absl::Status CheckContactFields(const auth::Caller& caller,
                         "must be one of the listed attendances");
   }
   if (contact.attendance() == v1::BOOKED) {
-    if (date < today) {
+    if (booking && date < today) {
       return InvalidField("contact.contact_date",
                           "an appointment (attendance BOOKED) must be today or "
                           "later; record a past contact with its attendance");
@@ -93,13 +96,8 @@ absl::Status CheckContactFields(const auth::Caller& caller,
 // contact moves the spell's activity on.
 absl::Status CheckAgainstCase(CaseChange& change, const v1::Contact& contact) {
   const v1::ProgrammeSpell& spell = *change.participant().spells().rbegin();
-  const absl::CivilDay referral = DayOf(spell.referral_date());
   const absl::CivilDay date = DayOf(contact.contact_date());
-  if (date < referral) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "contact.contact_date: must not be before the spell's referral date (",
-        absl::FormatCivilTime(referral), ")"));
-  }
+  RETURN_IF_ERROR(CheckNotBeforeReferral(spell, "contact.contact_date", date));
   if (contact.attendance() == v1::BOOKED) {
     if (spell.has_exit_date()) {
       return absl::FailedPreconditionError(
@@ -109,6 +107,9 @@ absl::Status CheckAgainstCase(CaseChange& change, const v1::Contact& contact) {
     }
     return absl::OkStatus();
   }
+  // An appointment left booked at the exit can still be cancelled; only a
+  // contact held (or missed) is activity of the spell.
+  if (contact.attendance() == v1::CANCELLED) return absl::OkStatus();
   return change.NoteActivity("contact.contact_date", date);
 }
 
@@ -224,7 +225,8 @@ absl::StatusOr<v1::Contact> ContactRecords::Create(
       idempotency::CheckRequestId("request_id", request.request_id()));
   if (!request.has_contact()) return RequiredField("contact");
   v1::Contact contact = request.contact();
-  RETURN_IF_ERROR(CheckContactFields(caller, files_.Today(), contact));
+  RETURN_IF_ERROR(
+      CheckContactFields(caller, files_.Today(), /*booking=*/true, contact));
   return files_.CreateItem<v1::Contact>(
       caller, name, kContactItems, request, request.request_id(),
       [&](CaseChange& change,
@@ -284,22 +286,22 @@ absl::StatusOr<v1::Contact> ContactRecords::Update(
       caller, name, kContactItems, request.contact().etag(), "contact.etag",
       [&](CaseChange& change, v1::Contact& contact,
           int64_t version) -> absl::Status {
-        const int spell = change.read().spell().number();
-        if (contact.spell() != spell) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "contact.name: the contact belongs to programme spell ",
-              contact.spell(), ", not the current spell ", spell,
-              "; it can no longer be changed"));
-        }
+        RETURN_IF_ERROR(CheckCurrentSpell(
+            "contact.name", "contact", contact.spell(), change.read().spell()));
         const v1::Contact before = contact;
         ApplyPaths(paths, request.contact(), contact);
-        RETURN_IF_ERROR(CheckContactFields(caller, today, contact));
+        RETURN_IF_ERROR(CheckContactFields(
+            caller, today,
+            /*booking=*/Has(paths, "contact_date") || Has(paths, "attendance"),
+            contact));
         if (MessageDifferencer::Equals(contact, before)) {
           return absl::OkStatus();  // nothing changed: nothing written
         }
         RETURN_IF_ERROR(CheckAgainstCase(change, contact));
         if (MovesSummary(contact, before)) {
-          RETURN_IF_ERROR(ResummariseContacts(change, contact));
+          RETURN_IF_ERROR(files_.ResummariseContacts(
+              change.read(), change.mutable_participant(), &contact,
+              /*session=*/nullptr));
         }
         *contact.mutable_update_time() = ToProtoTimestamp(files_.Now());
         v1::ContactUpdated event =
@@ -308,25 +310,6 @@ absl::StatusOr<v1::Contact> ContactRecords::Update(
         change.Event(contact.name(), version, event);
         return absl::OkStatus();
       });
-}
-
-absl::Status ContactRecords::ResummariseContacts(CaseChange& change,
-                                                 const v1::Contact& changed) {
-  ASSIGN_OR_RETURN(std::vector<StoredItem> items,
-                   files_.AllItems(change.read(), kContactItems));
-  v1::Participant& participant = change.mutable_participant();
-  participant.clear_contact_summary();
-  const int spell = change.read().spell().number();
-  for (const StoredItem& item : items) {
-    ASSIGN_OR_RETURN(v1::Contact stored, DecodeItem<v1::Contact>(item));
-    const v1::Contact& contact =
-        stored.name() == changed.name() ? changed : stored;
-    if (contact.spell() == spell && contact.attendance() == v1::ATTENDED) {
-      NoteAttendedContact(participant, DayOf(contact.contact_date()),
-                          FaceToFace(contact));
-    }
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::ContactStandard> ContactRecords::GetStandard(

@@ -71,8 +71,6 @@ class ContactRecords {
  private:
   // Recomputes the participant's contact summary from every contact of the
   // current spell, `changed` as it will be stored.
-  absl::Status ResummariseContacts(CaseChange& change,
-                                   const v1::Contact& changed);
 
   CaseFiles& files_;
   const v1::ContactStandards standards_;

@@ -167,9 +167,10 @@ TEST_F(ContactRecordsTest, MissedAndCancelledContactsDoNotCount) {
   const v1::Participant now = Reread(p);
   EXPECT_FALSE(now.contact_summary().has_last_contact_date());
   EXPECT_FALSE(now.contact_summary().has_last_face_to_face_date());
-  // They are still activity of the spell.
+  // A missed contact is activity of the spell; a cancelled one is not (an
+  // appointment left booked at an exit can still be cancelled).
   EXPECT_EQ(CivilOf(now.spells(0).last_activity_date()),
-            absl::CivilDay(2026, 2, 21));
+            absl::CivilDay(2026, 2, 20));
 }
 
 TEST_F(ContactRecordsTest, CorrectionMovesTheSummaryBack) {
@@ -573,6 +574,63 @@ TEST(OverdueRuleTest, ProgrammeWithoutAStandardUsesTheDefault) {
   const ContactsDue strict = AssessContacts(p, own, today);
   EXPECT_EQ(strict.overdue, v1::ANY_CONTACT);
   EXPECT_EQ(strict.days_overdue, 3);
+}
+
+}  // namespace
+}  // namespace employability::participants
+
+namespace employability::participants {
+namespace {
+
+TEST_F(ContactRecordsTest, AnAppointmentPastItsDayKeepsItsNotesEditable) {
+  v1::Participant p = EnrolAndStart();
+  v1::Contact booked = MustCreate(
+      Request(p, "c1", Day(2026, 3, 4), v1::BOOKED, v1::FACE_TO_FACE));
+  clock_.Advance(absl::Hours(24 * 5));  // 7 March: the day has passed
+  auto noted = Change(
+      booked, [](v1::Contact& c) { c.set_notes("Rang twice, no answer"); },
+      {"notes"});
+  ASSERT_TRUE(noted.ok()) << noted.status();
+  // Moving it to another past day as a booking is still refused.
+  auto moved = Change(
+      booked,
+      [](v1::Contact& c) { *c.mutable_contact_date() = Day(2026, 3, 5); },
+      {"contact_date"});
+  EXPECT_EQ(moved.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ContactRecordsTest, AnAppointmentLeftBookedAtExitCanBeCancelled) {
+  v1::Participant p = EnrolAndStart();
+  v1::Contact booked = MustCreate(
+      Request(p, "c1", Day(2026, 3, 20), v1::BOOKED, v1::FACE_TO_FACE));
+  clock_.Advance(absl::Hours(24 * 3));
+  Exit(p, Day(2026, 3, 5));
+  clock_.Advance(absl::Hours(24 * 20));  // 25 March
+  auto cancelled =
+      Change(booked, [](v1::Contact& c) { c.set_attendance(v1::CANCELLED); },
+             {"attendance"});
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  EXPECT_EQ(cancelled->attendance(), v1::CANCELLED);
+  // Attending after the exit is still refused: nothing after exit.
+  auto attended = Change(booked,
+                         [](v1::Contact& c) {
+                           c.set_attendance(v1::ATTENDED);
+                           c.set_duration_minutes(30);
+                         },
+                         {"attendance", "duration_minutes"});
+  EXPECT_EQ(attended.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ContactRecordsTest, ARetriedCreateReplaysEvenAfterTheCaseMovedOn) {
+  v1::Participant p = EnrolAndStart();
+  const v1::CreateContactRequest request =
+      Request(p, "c1", Day(2026, 3, 20), v1::BOOKED, v1::FACE_TO_FACE);
+  v1::Contact first = MustCreate(request);
+  Exit(p, Day(2026, 3, 2));  // the same day, within the retry window
+  // A booking would be refused now; the retry returns what the first made.
+  auto again = contacts_.Create(adviser_, request);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->name(), first.name());
 }
 
 }  // namespace

@@ -442,11 +442,8 @@ absl::StatusOr<v1::ListGroupSessionsResponse> GroupSessionRecords::List(
   ASSIGN_OR_RETURN(int page_size, PageSize("page_size", request.page_size(),
                                            kDefaultPageSize, kMaxPageSize));
   // The token is bound to the contract and the caller's organisation.
-  const std::string digest =
-      files_.key_hasher()
-          .Part(absl::StrCat(contract, "|", caller.organisation, "|",
-                             kGroupSessionsOfOrganisation))
-          .substr(0, 12);
+  const std::string digest = files_.QueryDigest(absl::StrCat(
+      contract, "|", caller.organisation, "|", kGroupSessionsOfOrganisation));
   std::string after;
   if (!request.page_token().empty()) {
     ASSIGN_OR_RETURN(
@@ -544,11 +541,6 @@ GroupSessionRecords::ChangeAttendance(const auth::Caller& caller,
   if (attended) {
     NoteAttendedContact(after, session_date,
                         session.delivery_mode() == v1::IN_PERSON);
-    files_.StageParticipant(batch, caller, attendee, after);
-  } else {
-    // Nothing to write on the participant, but the entry must not land on
-    // one erased or exited meanwhile.
-    files_.ExpectParticipant(batch, attendee);
   }
   if (listed == nullptr) {
     listed = session.add_attendees();
@@ -558,6 +550,14 @@ GroupSessionRecords::ChangeAttendance(const auth::Caller& caller,
                    name.id);
   }
   listed->set_attendance(change.attendance());
+  // A correction (attended after all not) may move the summary back.
+  if (previous == v1::ATTENDED) {
+    RETURN_IF_ERROR(files_.ResummariseContacts(attendee, after,
+                                               /*contact=*/nullptr, &session));
+  }
+  // Written or not, the entry must not land on a participant erased or
+  // exited meanwhile: StageParticipant checks their version either way.
+  files_.StageParticipant(batch, caller, attendee, after);
   // Only those who attended rate the session.
   if (!attended) {
     listed->clear_rating();

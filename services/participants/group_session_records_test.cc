@@ -6,23 +6,14 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "services/participants/catalogues.h"
+#include "services/participants/contact_records.h"
 #include "services/participants/journey_test_fixture.h"
 
 namespace employability::participants {
 namespace {
 
 using Code = absl::StatusCode;
-
-// Success when `status` has `code` and a message starting with `field`.
-testing::AssertionResult Names(const absl::Status& status, Code code,
-                               const std::string& field) {
-  if (status.code() == code && absl::StartsWith(status.message(), field)) {
-    return testing::AssertionSuccess();
-  }
-  return testing::AssertionFailure()
-         << status << " should be " << absl::StatusCodeToString(code)
-         << " naming " << field;
-}
 
 class GroupSessionRecordsTest : public JourneyTest {
  protected:
@@ -241,7 +232,7 @@ TEST_F(GroupSessionRecordsTest, BadInputNamesTheFieldAndStoresNothing) {
          s(r)->mutable_session_date()->set_month(2);
          s(r)->mutable_session_date()->set_day(30);
        },
-       "group_session.session_date"},
+       "group_session.session_date.day"},
       {[s](R& r) { s(r)->clear_facilitator(); }, "group_session.facilitator"},
       {[s](R& r) { s(r)->set_facilitator("Tutor One"); },
        "group_session.facilitator"},
@@ -723,6 +714,48 @@ TEST_F(GroupSessionRecordsTest, NamesAreParsedStrictly) {
   v1::GetGroupSessionRequest get;
   get.set_name(absl::StrCat("contracts/", kContract, "/groupSessions/none"));
   EXPECT_EQ(sessions_.Get(adviser_, get).status().code(), Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace employability::participants
+
+namespace employability::participants {
+namespace {
+
+TEST_F(GroupSessionRecordsTest, ACorrectedAttendanceMovesTheSummaryBack) {
+  v1::Participant p = EnrolAndStart();
+  clock_.Advance(absl::Hours(24 * 7));  // 9 March
+  v1::GroupSession session = Schedule();
+  ASSERT_TRUE(Attendance(session, {{p.name(), v1::ATTENDED}}).ok());
+  EXPECT_EQ(Reread(p).contact_summary().last_face_to_face_date().day(), 9);
+  ASSERT_TRUE(Attendance(session, {{p.name(), v1::DID_NOT_ATTEND}}).ok());
+  EXPECT_FALSE(Reread(p).contact_summary().has_last_face_to_face_date());
+}
+
+TEST_F(GroupSessionRecordsTest, AContactCorrectionKeepsGroupAttendance) {
+  v1::Participant p = EnrolAndStart();
+  ContactRecords contacts(files_,
+                          *ParseContactStandards(ContactStandardsText()));
+  v1::CreateContactRequest phone;
+  phone.set_parent(p.name());
+  phone.set_request_id("c1");
+  *phone.mutable_contact()->mutable_contact_date() = Day(2026, 3, 2);
+  phone.mutable_contact()->set_channel(v1::PHONE);
+  phone.mutable_contact()->set_attendance(v1::ATTENDED);
+  phone.mutable_contact()->set_duration_minutes(20);
+  auto contact = contacts.Create(adviser_, phone);
+  ASSERT_TRUE(contact.ok()) << contact.status();
+  clock_.Advance(absl::Hours(24 * 7));  // 9 March: an in-person session
+  ASSERT_TRUE(Attendance(Schedule(), {{p.name(), v1::ATTENDED}}).ok());
+
+  v1::UpdateContactRequest correction;  // it was face to face after all
+  correction.mutable_contact()->set_name(contact->name());
+  correction.mutable_contact()->set_channel(v1::FACE_TO_FACE);
+  correction.mutable_update_mask()->add_paths("channel");
+  ASSERT_TRUE(contacts.Update(adviser_, correction).ok());
+  const v1::ContactSummary summary = Reread(p).contact_summary();
+  EXPECT_EQ(summary.last_face_to_face_date().day(), 9);  // the session
+  EXPECT_EQ(summary.last_contact_date().day(), 9);
 }
 
 }  // namespace

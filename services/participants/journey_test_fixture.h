@@ -1,13 +1,17 @@
 // The fixture of the participants service's unit tests: an in-memory store,
 // a fake clock on Monday 2 March 2026 (10:00 UTC), the case files, and
-// helpers to enrol and start a participant and to read the events emitted.
+// helpers to enrol and start a participant and to read the events emitted;
+// and Names, the check that a refusal names its field.
 #ifndef EMPLOYABILITY_SERVICES_PARTICIPANTS_JOURNEY_TEST_FIXTURE_H_
 #define EMPLOYABILITY_SERVICES_PARTICIPANTS_JOURNEY_TEST_FIXTURE_H_
 
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/auth/caller.h"
 #include "common/events/event_log.h"
@@ -19,6 +23,50 @@
 #include "services/participants/participant_records.h"
 
 namespace employability::participants {
+
+// Success when `status` has `code` and a message that names `field` first,
+// as the service words a refusal: "<field>: <problem>" or "<field> is
+// required".
+inline testing::AssertionResult Names(const absl::Status& status,
+                                      absl::StatusCode code,
+                                      const std::string& field) {
+  if (status.code() == code &&
+      (absl::StartsWith(status.message(), absl::StrCat(field, ":")) ||
+       absl::StartsWith(status.message(),
+                        absl::StrCat(field, " is required")))) {
+    return testing::AssertionSuccess();
+  }
+  return testing::AssertionFailure()
+         << status << " should be " << absl::StatusCodeToString(code)
+         << " naming " << field;
+}
+
+// Every event on `stream` in `store`, oldest first; a test failure for an
+// entry that is not an envelope.
+inline std::vector<events::v1::EventEnvelope> StreamEnvelopes(
+    storage::Store& store, const std::string& stream) {
+  auto entries = store.StreamRead(stream, "", 10000);
+  EXPECT_TRUE(entries.ok()) << entries.status();
+  std::vector<events::v1::EventEnvelope> envelopes;
+  if (!entries.ok()) return envelopes;
+  for (const storage::StreamEntry& entry : *entries) {
+    auto envelope = events::ParseEnvelope(entry.payload);
+    EXPECT_TRUE(envelope.ok()) << envelope.status();
+    if (envelope.ok()) envelopes.push_back(*envelope);
+  }
+  return envelopes;
+}
+
+// The short type names ("ContactRecorded") of `envelopes[from..]`.
+inline std::vector<std::string> ShortTypes(
+    const std::vector<events::v1::EventEnvelope>& envelopes, size_t from = 0) {
+  std::vector<std::string> types;
+  for (size_t i = from; i < envelopes.size(); ++i) {
+    const std::string& type = envelopes[i].type();
+    types.push_back(type.substr(type.rfind('.') + 1));
+  }
+  return types;
+}
 
 class JourneyTest : public testing::Test {
  protected:
@@ -96,27 +144,14 @@ class JourneyTest : public testing::Test {
 
   // Every event on the contract's stream, oldest first.
   std::vector<events::v1::EventEnvelope> Envelopes() {
-    auto entries = store_.StreamRead(files_.Keys(kContract).Events(), "", 10000);
-    EXPECT_TRUE(entries.ok()) << entries.status();
-    std::vector<events::v1::EventEnvelope> envelopes;
-    if (!entries.ok()) return envelopes;
-    for (const storage::StreamEntry& entry : *entries) {
-      auto envelope = events::ParseEnvelope(entry.payload);
-      EXPECT_TRUE(envelope.ok()) << envelope.status();
-      if (envelope.ok()) envelopes.push_back(*envelope);
-    }
-    return envelopes;
+    return StreamEnvelopes(store_, files_.Keys(kContract).Events());
   }
 
   // The short type names ("ContactRecorded") of the events emitted since
   // the last call.
   std::vector<std::string> NewEvents() {
     std::vector<events::v1::EventEnvelope> all = Envelopes();
-    std::vector<std::string> types;
-    for (size_t i = seen_events_; i < all.size(); ++i) {
-      const std::string& type = all[i].type();
-      types.push_back(type.substr(type.rfind('.') + 1));
-    }
+    std::vector<std::string> types = ShortTypes(all, seen_events_);
     seen_events_ = all.size();
     return types;
   }

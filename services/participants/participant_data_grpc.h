@@ -1,5 +1,5 @@
-// The gRPC face of employability.participants.v1.ParticipantData: a thin adapter
-// over its domain class, hosted in the participants module.
+// The gRPC face of employability.participants.v1.ParticipantData: a thin
+// adapter over its domain class, hosted in the participants module.
 #ifndef EMPLOYABILITY_SERVICES_PARTICIPANTS_PARTICIPANT_DATA_GRPC_H_
 #define EMPLOYABILITY_SERVICES_PARTICIPANTS_PARTICIPANT_DATA_GRPC_H_
 

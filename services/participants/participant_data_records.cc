@@ -25,7 +25,8 @@ void ErasePersonalFields(v1::Participant& p) {
   // address and every way of reaching the person goes.
   const std::string outward_code = p.contact().outward_code();
   p.clear_contact();
-  if (!outward_code.empty()) p.mutable_contact()->set_outward_code(outward_code);
+  if (!outward_code.empty())
+    p.mutable_contact()->set_outward_code(outward_code);
 }
 
 void ErasePersonalFields(v1::Barrier& barrier) { barrier.clear_notes(); }
@@ -57,8 +58,11 @@ void ErasePersonalFields(v1::CaseReview& review) {
 }
 
 // Employer, occupation, hours and pay are the outcome evidence aggregates
-// are built from, and name no one once the participant is anonymous.
-void ErasePersonalFields(v1::Job&) {}
+// are built from, and name no one once the participant is anonymous; but a
+// self-employed person's trading name is often their own.
+void ErasePersonalFields(v1::Job& job) {
+  if (job.employment_type() == v1::SELF_EMPLOYED) job.clear_employer();
+}
 void ErasePersonalFields(v1::EarningsEvidence&) {}
 
 void ErasePersonalFields(const std::string& participant,
@@ -157,10 +161,9 @@ ParticipantDataRecords::ReadEverything(const Case& c) {
   Held held;
   ASSIGN_OR_RETURN(
       std::vector<std::optional<storage::Record>> records,
-      files_.store().GetMany(
-          {keys.Record(kConsentsRecord, c.name.participant),
-           keys.Record(kEqualityRecord, c.name.participant),
-           files_.DuplicateKey(c.participant)}));
+      files_.store().GetMany({keys.Record(kConsentsRecord, c.name.participant),
+                              keys.Record(kEqualityRecord, c.name.participant),
+                              files_.DuplicateKey(c.participant)}));
   held.consents = records[0];
   held.equality = records[1];
   held.duplicate = records[2];
@@ -171,10 +174,10 @@ ParticipantDataRecords::ReadEverything(const Case& c) {
       held.items.emplace_back(&handler, std::move(item));
     }
   }
-  ASSIGN_OR_RETURN(std::vector<std::string> session_ids,
-                   files_.store().IndexRange(
-                       keys.Index(kGroupSessionRecord, c.name.participant), "",
-                       10000));
+  ASSIGN_OR_RETURN(
+      std::vector<std::string> session_ids,
+      files_.store().IndexRange(
+          keys.Index(kGroupSessionRecord, c.name.participant), "", 10000));
   std::vector<std::string> session_keys;
   for (const std::string& id : session_ids) {
     session_keys.push_back(keys.Record(kGroupSessionRecord, id));
@@ -253,6 +256,40 @@ absl::StatusOr<v1::Participant> ParticipantDataRecords::Erase(
   return Conflict("participant");
 }
 
+// Erasure ends every consent: nothing is processed on their strength any
+// more. The consents stay, withdrawn, as the record of what was agreed.
+absl::Status ParticipantDataRecords::WithdrawConsents(CaseChange& change,
+                                                      const Held& held,
+                                                      absl::Time now) {
+  if (!held.consents.has_value()) {
+    change.batch().ExpectAbsent(
+        files_.Keys(change.read().name.contract)
+            .Record(kConsentsRecord, change.read().name.participant));
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(auto consents,
+                   Decode<v1::ListConsentsResponse>(*held.consents));
+  for (v1::Consent& consent : *consents.mutable_consents()) {
+    if (!consent.live()) continue;
+    consent.set_live(false);
+    *consent.mutable_withdrawn_time() = ToProtoTimestamp(now);
+    consent.set_withdrawn_recorded_by(change.caller().user);
+    v1::ConsentWithdrawn withdrawn;
+    withdrawn.set_participant(change.read().name.str());
+    withdrawn.set_consent(consent.name());
+    withdrawn.set_purpose(consent.purpose());
+    *withdrawn.mutable_organisations() = consent.organisations();
+    change.Event(change.read().name.str(), change.read().version + 1,
+                 withdrawn);
+  }
+  const std::string key =
+      files_.Keys(change.read().name.contract)
+          .Record(kConsentsRecord, change.read().name.participant);
+  change.batch().ExpectVersion(key, held.consents->version);
+  change.batch().Put(key, consents.SerializeAsString());
+  return absl::OkStatus();
+}
+
 absl::StatusOr<bool> ParticipantDataRecords::EraseOnce(
     const auth::Caller& caller, const Case& c, const std::string& reference) {
   ASSIGN_OR_RETURN(Held held, ReadEverything(c));
@@ -275,14 +312,18 @@ absl::StatusOr<bool> ParticipantDataRecords::EraseOnce(
     batch.ExpectVersion(key, held.duplicate->version);
     batch.Delete(key);
   }
+  const std::string equality_key =
+      keys.Record(kEqualityRecord, c.name.participant);
   if (held.equality.has_value()) {
-    const std::string key = keys.Record(kEqualityRecord, c.name.participant);
-    batch.ExpectVersion(key, held.equality->version);
-    batch.Delete(key);
+    batch.ExpectVersion(equality_key, held.equality->version);
+    batch.Delete(equality_key);
     v1::EqualityDataErased erased;
     erased.set_participant(c.name.str());
     change.Event(c.name.str(), c.version + 1, erased);
+  } else {
+    batch.ExpectAbsent(equality_key);  // none may land meanwhile either
   }
+  RETURN_IF_ERROR(WithdrawConsents(change, held, now));
   for (const auto& [handler, item] : held.items) {
     ASSIGN_OR_RETURN(std::string value, handler->erased(item));
     const std::string key = files_.ItemKey(c.name, *handler->kind, item.id);

@@ -38,6 +38,8 @@ class ParticipantDataRecords {
  private:
   struct Held;  // everything stored about one participant, with versions
   absl::StatusOr<Held> ReadEverything(const Case& c);
+  absl::Status WithdrawConsents(CaseChange& change, const Held& held,
+                                absl::Time now);
   absl::StatusOr<bool> EraseOnce(const auth::Caller& caller, const Case& c,
                                  const std::string& reference);
 

@@ -53,6 +53,10 @@ class ParticipantDataTest : public JourneyTest {
     job.set_weekly_hours(30);
     job.set_hourly_pay_pence(1250);
     PutItem(p, kJobItems, "job-1", job);
+    v1::Job trading;  // a trading name is often the person's own
+    trading.set_employer("A Khan Alterations");
+    trading.set_employment_type(v1::SELF_EMPLOYED);
+    PutItem(p, kJobItems, "job-2", trading);
 
     v1::GroupSession session;
     session.set_name("contracts/north-west/groupSessions/session-1");
@@ -65,9 +69,9 @@ class ParticipantDataTest : public JourneyTest {
       entry->set_rating(4);
       entry->set_comment(absl::StrCat("Comment of ", attendee->given_name()));
       storage::Batch index;
-      index.IndexAdd(Keys().Index(kGroupSessionRecord,
-                                  LastSegment(attendee->name())),
-                     "session-1");
+      index.IndexAdd(
+          Keys().Index(kGroupSessionRecord, LastSegment(attendee->name())),
+          "session-1");
       EXPECT_TRUE(store_.Commit(index).ok());
     }
     storage::Batch put;
@@ -91,8 +95,8 @@ class ParticipantDataTest : public JourneyTest {
 
   void PutItem(const v1::Participant& p, const ItemKind& kind,
                const std::string& id, google::protobuf::Message& item) {
-    absl::StatusOr<Case> c = files_.Read(
-        adviser_, *ParseParticipantName("name", p.name()));
+    absl::StatusOr<Case> c =
+        files_.Read(adviser_, *ParseParticipantName("name", p.name()));
     ASSERT_TRUE(c.ok());
     item.GetReflection()->SetString(
         &item, item.GetDescriptor()->FindFieldByName("name"),
@@ -107,16 +111,16 @@ class ParticipantDataTest : public JourneyTest {
     return name.substr(name.rfind('/') + 1);
   }
 
-  absl::StatusOr<v1::ParticipantDataExport> Export(
-      const v1::Participant& p, const auth::Caller& caller) {
+  absl::StatusOr<v1::ParticipantDataExport> Export(const v1::Participant& p,
+                                                   const auth::Caller& caller) {
     v1::ExportParticipantDataRequest request;
     request.set_name(p.name());
     return data_.Export(caller, request);
   }
 
-  absl::StatusOr<v1::Participant> Erase(const v1::Participant& p,
-                                        const auth::Caller& caller,
-                                        const std::string& reference = "DSR-1") {
+  absl::StatusOr<v1::Participant> Erase(
+      const v1::Participant& p, const auth::Caller& caller,
+      const std::string& reference = "DSR-1") {
     v1::EraseParticipantRequest request;
     request.set_name(p.name());
     request.set_erasure_reference(reference);
@@ -139,7 +143,7 @@ TEST_F(ParticipantDataTest, ExportHoldsEverythingAboutTheParticipantOnly) {
   ASSERT_EQ(exported->barriers_size(), 1);
   EXPECT_EQ(exported->barriers(0).notes(), "Sofa-surfing at her sister's");
   ASSERT_EQ(exported->contacts_size(), 1);
-  EXPECT_EQ(exported->jobs_size(), 1);
+  EXPECT_EQ(exported->jobs_size(), 2);
   ASSERT_EQ(exported->group_sessions_size(), 1);
   // Their own entry in the session, never the other attendee's.
   EXPECT_EQ(exported->group_sessions(0).attendee().participant(), p.name());
@@ -171,8 +175,10 @@ TEST_F(ParticipantDataTest, ErasureWipesPersonalFieldsInEveryRecord) {
   EXPECT_EQ(erased->status(), v1::STARTED);
   EXPECT_TRUE(erased->spells(0).has_start_date());
   EXPECT_EQ(erased->team(), "team-a");
-  EXPECT_EQ(NewEvents(), (std::vector<std::string>{"EqualityDataErased",
-                                                   "ParticipantErased"}));
+  // The equality data goes and the live consent is withdrawn with it.
+  EXPECT_EQ(NewEvents(),
+            (std::vector<std::string>{"EqualityDataErased", "ConsentWithdrawn",
+                                      "ParticipantErased"}));
   auto event = LastEvent<v1::ParticipantErased>();
   EXPECT_EQ(event.participant(), p.name());
   EXPECT_EQ(event.erasure_reference(), "DSR-1");
@@ -180,11 +186,17 @@ TEST_F(ParticipantDataTest, ErasureWipesPersonalFieldsInEveryRecord) {
   auto exported = Export(p, adviser_);
   ASSERT_TRUE(exported.ok()) << exported.status();
   EXPECT_FALSE(exported->has_equality_data());
+  ASSERT_EQ(exported->consents_size(), 2);
+  for (const v1::Consent& consent : exported->consents()) {
+    EXPECT_FALSE(consent.live()) << consent.name();
+  }
   EXPECT_TRUE(exported->barriers(0).notes().empty());
   EXPECT_EQ(exported->barriers(0).type(), "housing");
   EXPECT_TRUE(exported->contacts(0).notes().empty());
   EXPECT_EQ(exported->contacts(0).attendance(), v1::ATTENDED);
   EXPECT_EQ(exported->jobs(0).hourly_pay_pence(), 1250);
+  EXPECT_EQ(exported->jobs(0).employer(), "Acme Logistics");
+  EXPECT_TRUE(exported->jobs(1).employer().empty());
   EXPECT_TRUE(exported->group_sessions(0).attendee().comment().empty());
   EXPECT_EQ(exported->group_sessions(0).attendee().rating(), 4);
   // The other attendee's words are theirs and stay.
@@ -218,6 +230,22 @@ TEST_F(ParticipantDataTest, AnErasedRecordIsReadOnlyAndErasureIdempotent) {
   update.mutable_update_mask()->add_paths("given_name");
   EXPECT_EQ(participants_.Update(adviser_, update).status().code(),
             absl::StatusCode::kFailedPrecondition);
+  // Nothing is processed on their strength any more: no new consent, and
+  // no equality data.
+  v1::CreateConsentRequest consent;
+  consent.set_parent(p.name());
+  consent.set_request_id("consent-after");
+  consent.mutable_consent()->set_purpose(v1::EQUALITY_MONITORING);
+  consent.mutable_consent()->add_data_categories(v1::EQUALITY);
+  EXPECT_EQ(participants_.CreateConsent(adviser_, consent).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  v1::UpdateEqualityDataRequest equality;
+  equality.mutable_equality_data()->set_name(p.name() + "/equalityData");
+  equality.mutable_equality_data()->set_sex("Female");
+  equality.set_purpose(v1::EQUALITY_MONITORING);
+  EXPECT_EQ(
+      participants_.UpdateEqualityData(adviser_, equality).status().code(),
+      absl::StatusCode::kFailedPrecondition);
   // The duplicate check no longer holds the person: they can enrol afresh.
   v1::Participant fresh = Enrol("JK123456A", "enrol-again");
   EXPECT_NE(fresh.name(), p.name());

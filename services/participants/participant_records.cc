@@ -25,7 +25,6 @@ using storage::Batch;
 using storage::BatchResult;
 using storage::KeySpace;
 
-
 // Record kinds within the service's key space.
 constexpr const char* kParticipant = kParticipantRecord;
 constexpr const char* kConsents = kConsentsRecord;
@@ -63,14 +62,11 @@ bool HasLiveConsent(const v1::ListConsentsResponse& consents,
 
 // A token need only tell one query's filters from another's, the same on
 // every replica of the service.
-std::string FilterDigest(const storage::KeyHasher& hasher,
-                         const std::string& contract,
+std::string FilterDigest(const CaseFiles& files, const std::string& contract,
                          const v1::ListParticipantsRequest& request) {
-  return hasher
-      .Part(absl::StrCat(contract, "|", request.status(), "|",
-                         request.adviser(), "|",
-                         request.enrolling_organisation()))
-      .substr(0, 12);
+  return files.QueryDigest(absl::StrCat(contract, "|", request.status(), "|",
+                                        request.adviser(), "|",
+                                        request.enrolling_organisation()));
 }
 
 bool Matches(const v1::Participant& p,
@@ -360,10 +356,11 @@ absl::StatusOr<v1::ListParticipantsResponse> ParticipantRecords::List(
   v1::ListParticipantsRequest scoped = request;
   scoped.set_enrolling_organisation(caller.organisation);
 
-  const std::string digest = FilterDigest(files_.key_hasher(), contract, request);
+  const std::string digest = FilterDigest(files_, contract, request);
   std::string after;
   if (!request.page_token().empty()) {
-    ASSIGN_OR_RETURN(after, DecodePageToken("page_token", request.page_token(), digest));
+    ASSIGN_OR_RETURN(
+        after, DecodePageToken("page_token", request.page_token(), digest));
   }
   // Walk the narrowest index; the other filters are checked on the records.
   const KeySpace keys = Keys(contract);
@@ -468,11 +465,18 @@ absl::StatusOr<std::optional<v1::Participant>> ParticipantRecords::UpdateOnce(
                           "set EXITED or WITHDRAWN with ExitParticipant, "
                           "which records the reason");
     }
+    // Work and outcomes follow from facts: a job start (Progression.CreateJob)
+    // and the quality service's outcome rules (RecordJobOutcome).
+    if (status == v1::IN_WORK || status == v1::OUTCOME_ACHIEVED) {
+      return InvalidField("participant.status",
+                          "IN_WORK follows a job start (CreateJob) and "
+                          "OUTCOME_ACHIEVED a recorded job outcome "
+                          "(RecordJobOutcome)");
+    }
     RETURN_IF_ERROR(CheckTransition(before.status(), status));
     after.set_status(before.status());
     if (status == v1::REFERRED) RETURN_IF_ERROR(OpenSpell(after));
-    RETURN_IF_ERROR(
-        ApplyStatus(after, status, Today(), caller.user, now));
+    RETURN_IF_ERROR(ApplyStatus(after, status, Today(), caller.user, now));
   }
   RETURN_IF_ERROR(KeepSpellReferralDate(after));
   *after.mutable_update_time() = ToProtoTimestamp(now);
@@ -584,10 +588,9 @@ v1::ParticipantStatus ExitStatus(v1::ParticipantStatus status) {
   return status == v1::REFERRED ? v1::WITHDRAWN : v1::EXITED;
 }
 
-absl::Status CheckExitDate(const v1::ProgrammeSpell& spell,
-                           absl::CivilDay exit, absl::CivilDay today) {
-  RETURN_IF_ERROR(
-      validation::CheckNotAfter("exit_date", exit, today, "today"));
+absl::Status CheckExitDate(const v1::ProgrammeSpell& spell, absl::CivilDay exit,
+                           absl::CivilDay today) {
+  RETURN_IF_ERROR(validation::CheckNotAfter("exit_date", exit, today, "today"));
   const std::pair<const char*, const type::v1::Date*> bounds[] = {
       {"the spell's referral date", &spell.referral_date()},
       {"the spell's start date", &spell.start_date()},
@@ -673,6 +676,7 @@ ParticipantRecords::CreateConsentOnce(const auth::Caller& caller,
                                       const ParticipantName& name,
                                       const v1::Consent& given) {
   ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kConsents));
+  RETURN_IF_ERROR(files_.CheckNotErased(loaded.participant));
   v1::Consent consent = given;
   consent.set_name(absl::StrCat(name.str(), "/consents/", files_.NewId()));
   *consent.mutable_given_time() = ToProtoTimestamp(files_.Now());
@@ -824,6 +828,7 @@ absl::StatusOr<v1::EqualityData> ParticipantRecords::UpdateEqualityData(
   RETURN_IF_ERROR(NormaliseEqualityData("equality_data", data));
   for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
     ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kConsents));
+    RETURN_IF_ERROR(files_.CheckNotErased(loaded.participant));
     if (!HasLiveConsent(loaded.consents, v1::EQUALITY_MONITORING)) {
       return absl::FailedPreconditionError(
           "equality data needs a live consent for EQUALITY_MONITORING");

@@ -7,6 +7,7 @@
 #include "common/events/event_log.h"
 #include "common/storage/memory_store.h"
 #include "gtest/gtest.h"
+#include "services/participants/journey_test_fixture.h"
 
 namespace employability::participants {
 namespace {
@@ -56,15 +57,7 @@ class ParticipantRecordsTest : public testing::Test {
   std::vector<std::string> Events() {
     storage::KeySpace keys(kServiceKeyspace,
                            storage::ContractTenancy("north-west"));
-    auto entries = store_.StreamRead(keys.Events(), "", 1000);
-    EXPECT_TRUE(entries.ok());
-    std::vector<std::string> types;
-    for (const auto& entry : *entries) {
-      auto envelope = events::ParseEnvelope(entry.payload);
-      EXPECT_TRUE(envelope.ok());
-      types.push_back(envelope->type().substr(envelope->type().rfind('.') + 1));
-    }
-    return types;
+    return ShortTypes(StreamEnvelopes(store_, keys.Events()));
   }
 
   int64_t Stored() {
@@ -270,7 +263,7 @@ TEST_F(ParticipantRecordsTest, UpdateNeedsAMaskOfKnownFieldsAndAFreshEtag) {
 TEST_F(ParticipantRecordsTest, StatusFollowsTheProgrammeAndDatesTheSpell) {
   v1::Participant p = CreateOk("r1");
   p.set_status(v1::IN_WORK);
-  Update(p, "status", absl::StatusCode::kFailedPrecondition);
+  Update(p, "status", absl::StatusCode::kInvalidArgument);
   p.set_status(v1::STARTED);
   p = Update(p, "status");
   EXPECT_EQ(p.spells(0).start_date().day(), 2);

@@ -219,6 +219,28 @@ absl::Status NoteSpellActivity(v1::Participant& p, absl::string_view field,
   return absl::OkStatus();
 }
 
+absl::Status CheckCurrentSpell(absl::string_view field, absl::string_view what,
+                               int item_spell,
+                               const v1::ProgrammeSpell& current) {
+  if (item_spell == current.number()) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat(field, ": the ", what, " belongs to programme spell ",
+                   item_spell, ", not the current spell ", current.number(),
+                   "; what belongs to an earlier spell is read-only"));
+}
+
+absl::Status CheckNotBeforeReferral(const v1::ProgrammeSpell& spell,
+                                    absl::string_view field,
+                                    absl::CivilDay day) {
+  ASSIGN_OR_RETURN(
+      absl::CivilDay referral,
+      validation::ToCivilDay("referral_date", spell.referral_date()));
+  if (day >= referral) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat(field, ": must not be before the spell's referral date (",
+                   absl::FormatCivilTime(referral), ")"));
+}
+
 void NoteAttendedContact(v1::Participant& p, absl::CivilDay date,
                          bool face_to_face) {
   v1::ContactSummary* summary = p.mutable_contact_summary();

@@ -4,6 +4,7 @@
 #define EMPLOYABILITY_SERVICES_PARTICIPANTS_PARTICIPANT_RULES_H_
 
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -52,6 +53,19 @@ absl::Status ApplyStatus(v1::Participant& p, v1::ParticipantStatus status,
 // otherwise moves the spell's last_activity_date on.
 absl::Status NoteSpellActivity(v1::Participant& p, absl::string_view field,
                                absl::CivilDay date);
+
+// FAILED_PRECONDITION naming `field` unless `item_spell` is the number of
+// `current`: what belongs to an earlier spell is read-only (`what` names the
+// item, e.g. "contact").
+absl::Status CheckCurrentSpell(absl::string_view field, absl::string_view what,
+                               int item_spell,
+                               const v1::ProgrammeSpell& current);
+
+// FAILED_PRECONDITION naming `field` when `day` is before the referral date
+// of `spell`: nothing of a spell precedes its referral.
+absl::Status CheckNotBeforeReferral(const v1::ProgrammeSpell& spell,
+                                    absl::string_view field,
+                                    absl::CivilDay day);
 
 // Notes an attended contact on `date` in the participant's contact summary
 // (face to face: in person, including an in-person group session).

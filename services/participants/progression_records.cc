@@ -123,17 +123,6 @@ absl::Status CheckStartedBy(const v1::ProgrammeSpell& spell,
 
 // Jobs are facts of the spell they started in: a later spell neither ends
 // them nor checks them nor claims outcomes for them.
-absl::Status CheckCurrentSpell(absl::string_view field,
-                               const v1::ProgrammeSpell& spell,
-                               const v1::Job& job) {
-  if (job.spell() != spell.number()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(field, ": the job belongs to spell ", job.spell(),
-                     " and the participant is now in spell ", spell.number()));
-  }
-  return absl::OkStatus();
-}
-
 int WeeksOf(v1::RetentionMilestone milestone) {
   switch (milestone) {
     case v1::WEEK_4:
@@ -229,7 +218,10 @@ absl::Status CheckEarningsFields(absl::CivilDay today,
 v1::JobFacts JobFactsOf(const v1::Job& job) {
   v1::JobFacts facts;
   facts.set_job(job.name());
-  facts.set_employer(job.employer());
+  // A trading name may name the self-employed person: events never carry it.
+  if (job.employment_type() != v1::SELF_EMPLOYED) {
+    facts.set_employer(job.employer());
+  }
   facts.set_occupation(job.occupation());
   facts.set_soc_code(job.soc_code());
   facts.set_weekly_hours(job.weekly_hours());
@@ -341,7 +333,8 @@ absl::StatusOr<v1::Job> ProgressionRecords::EndJob(
   return files_.ChangeItem<v1::Job>(
       caller, name, kJobItems, request.etag(), "etag",
       [&](CaseChange& change, v1::Job& job, int64_t version) -> absl::Status {
-        RETURN_IF_ERROR(CheckCurrentSpell("name", change.read().spell(), job));
+        RETURN_IF_ERROR(CheckCurrentSpell("name", "job", job.spell(),
+                                          change.read().spell()));
         if (job.has_end_date()) {
           return absl::FailedPreconditionError(absl::StrCat(
               "end_date: the job already ended on ",
@@ -369,6 +362,9 @@ absl::Status ProgressionRecords::LeaveWorkIfNoJobLeft(CaseChange& change,
                                                       absl::CivilDay end) {
   // After an outcome the participant stays OUTCOME_ACHIEVED whatever ends.
   if (change.participant().status() != v1::IN_WORK) return absl::OkStatus();
+  // The decision rests on the other jobs as read: a new participant version
+  // makes two jobs ending (or one starting) at once race, not both win.
+  change.Touch();
   ASSIGN_OR_RETURN(std::vector<StoredItem> jobs,
                    files_.AllItems(change.read(), kJobItems));
   for (const StoredItem& stored : jobs) {
@@ -395,7 +391,8 @@ absl::StatusOr<v1::Job> ProgressionRecords::RecordRetentionCheck(
   return files_.ChangeItem<v1::Job>(
       caller, name, kJobItems, /*etag=*/"", "name",
       [&](CaseChange& change, v1::Job& job, int64_t version) -> absl::Status {
-        RETURN_IF_ERROR(CheckCurrentSpell("name", change.read().spell(), job));
+        RETURN_IF_ERROR(CheckCurrentSpell("name", "job", job.spell(),
+                                          change.read().spell()));
         RETURN_IF_ERROR(CheckMilestone(job, check, checked));
         RETURN_IF_ERROR(change.NoteActivity("check.check_date", checked));
         *job.add_retention_checks() = check;
@@ -499,7 +496,7 @@ ProgressionRecords::TryRecordOutcome(const auth::Caller& caller,
   ASSIGN_OR_RETURN(StoredItem stored,
                    files_.ReadItem(c, kJobItems, job_name.id));
   ASSIGN_OR_RETURN(v1::Job job, DecodeItem<v1::Job>(stored));
-  RETURN_IF_ERROR(CheckCurrentSpell("job", c.spell(), job));
+  RETURN_IF_ERROR(CheckCurrentSpell("job", "job", job.spell(), c.spell()));
   ASSIGN_OR_RETURN(absl::CivilDay start,
                    ToCivilDay("job.start_date", job.start_date()));
   if (outcome < start) {

@@ -102,22 +102,6 @@ class ProgressionRecordsTest : public JourneyTest {
   ProgressionRecords progression_;
 };
 
-// `status` has `code` and a message that starts with `field`.
-::testing::AssertionResult Names(const absl::Status& status, Code code,
-                                 const std::string& field) {
-  if (status.code() == code &&
-      absl::StartsWith(status.message(), field + ":")) {
-    return ::testing::AssertionSuccess();
-  }
-  if (status.code() == code &&
-      absl::StartsWith(status.message(), field + " is required")) {
-    return ::testing::AssertionSuccess();
-  }
-  return ::testing::AssertionFailure()
-         << status << " should be " << absl::StatusCodeToString(code)
-         << " naming " << field;
-}
-
 // A FAILED_PRECONDITION naming `field` and the ordering rule `rule`.
 ::testing::AssertionResult BreaksRule(const absl::Status& status,
                                       const std::string& field,
@@ -850,6 +834,45 @@ TEST_F(ProgressionRecordsTest, OtherOrganisationsAreDenied) {
             denied);
   EXPECT_TRUE(NewEvents().empty());
   EXPECT_EQ(Reread(p).status(), v1::IN_WORK);
+}
+
+}  // namespace
+}  // namespace employability::participants
+
+namespace employability::participants {
+namespace {
+
+TEST_F(ProgressionRecordsTest, ASelfEmployedTradingNameNeverTravelsInEvents) {
+  v1::Participant p = EnrolAndStart();
+  v1::CreateJobRequest request = JobRequest(p);
+  request.mutable_job()->set_employer("A Khan Alterations");
+  request.mutable_job()->set_employment_type(v1::SELF_EMPLOYED);
+  auto job = progression_.CreateJob(adviser_, request);
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->employer(), "A Khan Alterations");  // kept on the record
+  std::vector<events::v1::EventEnvelope> all = Envelopes();
+  v1::JobStarted started;
+  ASSERT_TRUE(all[all.size() - 2].payload().UnpackTo(&started));
+  EXPECT_TRUE(started.job().employer().empty());
+  EXPECT_EQ(started.job().employment_type(), v1::SELF_EMPLOYED);
+  EXPECT_EQ(started.job().weekly_hours(), 30);
+
+  StartJob(p, "j2");  // an employer's name does travel
+  EXPECT_EQ(LastEvent<v1::JobStarted>().job().employer(), "Northern Rail");
+}
+
+TEST_F(ProgressionRecordsTest, EndingAJobWritesTheParticipant) {
+  // So that two jobs ending at once race on the participant's version
+  // instead of both deciding another job is still current.
+  v1::Participant p = EnrolAndStart();
+  v1::Job job = StartJob(p);
+  StartJob(p, "j2");
+  const std::string before = Reread(p).etag();
+  AdvanceDays(1);
+  ASSERT_TRUE(End(job, Day(2026, 3, 2)).ok());
+  const v1::Participant after = Reread(p);
+  EXPECT_NE(after.etag(), before);
+  EXPECT_EQ(after.status(), v1::IN_WORK);  // the other job is current
 }
 
 }  // namespace

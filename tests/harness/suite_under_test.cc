@@ -65,9 +65,8 @@ absl::Status SuiteUnderTest::StartParts(int port) {
   workers_ = std::make_unique<server::WorkerPool>(options_.workers,
                                                   options_.max_queued);
   registry_ = std::make_shared<prometheus::Registry>();
-  const Clock& clock =
-      options_.clock != nullptr ? *options_.clock : clock_;
-  server::ServiceDeps deps{*store_,   clock,     ids_,
+  const Clock& clock = options_.clock != nullptr ? *options_.clock : clock_;
+  server::ServiceDeps deps{*store_,   clock,      ids_,
                            *workers_, *registry_, key_hasher_};
   module_ = participants::NewModule(deps);
 

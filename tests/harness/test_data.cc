@@ -6,11 +6,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/auth/caller.h"
 #include "common/status/grpc_status.h"
 #include "common/storage/keys.h"
+#include "common/validation/dates.h"
 
 namespace employability::test_harness {
 
@@ -75,6 +77,45 @@ v1::CreateParticipantRequest CreateRequest(const std::string& contract,
   *request.mutable_participant() = participant;
   request.set_request_id(UniqueId("req"));
   return request;
+}
+
+absl::CivilDay LondonToday() {
+  absl::TimeZone london;
+  EXPECT_TRUE(absl::LoadTimeZone("Europe/London", &london));
+  return absl::ToCivilDay(absl::Now(), london);
+}
+
+type::v1::Date ToDate(absl::CivilDay day) { return validation::ToDate(day); }
+
+absl::CivilDay DayOf(const type::v1::Date& date) {
+  return absl::CivilDay(date.year(), date.month(), date.day());
+}
+
+type::v1::Date MakeDate(int year, int month, int day) {
+  type::v1::Date date;
+  date.set_year(year);
+  date.set_month(month);
+  date.set_day(day);
+  return date;
+}
+
+type::v1::Date DayFromToday(int days) { return ToDate(LondonToday() + days); }
+
+std::string ParticipantsEventType(absl::string_view short_type) {
+  return absl::StrCat(kParticipantsEventPrefix, short_type);
+}
+
+std::string ShortType(const EventEnvelope& event) {
+  absl::string_view type = event.type();
+  absl::ConsumePrefix(&type, kParticipantsEventPrefix);
+  return std::string(type);
+}
+
+std::vector<std::string> ShortTypes(const std::vector<EventEnvelope>& events) {
+  std::vector<std::string> types;
+  types.reserve(events.size());
+  for (const EventEnvelope& event : events) types.push_back(ShortType(event));
+  return types;
 }
 
 std::string EventStream(const std::string& contract) {

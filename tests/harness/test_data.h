@@ -1,5 +1,6 @@
 // What integration tests send and read back: callers, unique ids, valid
-// participants, the event stream of a contract, health checks and polling.
+// participants, dates on the service's calendar, the event stream of a
+// contract and its events, health checks and polling.
 #ifndef EMPLOYABILITY_TESTS_SUPPORT_TEST_DATA_H_
 #define EMPLOYABILITY_TESTS_SUPPORT_TEST_DATA_H_
 
@@ -13,10 +14,12 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/storage/store.h"
 #include "employability/events/v1/events.pb.h"
 #include "employability/participants/v1/participants.pb.h"
+#include "employability/type/v1/date.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace employability::test_harness {
@@ -55,6 +58,44 @@ std::string ContractName(const std::string& contract);  // "contracts/<c>"
 // A create request with a fresh request_id.
 v1::CreateParticipantRequest CreateRequest(const std::string& contract,
                                            const v1::Participant& participant);
+
+// ---- Dates, on the service's calendar (Europe/London).
+
+// Today in Europe/London: the day the server dates the programme's
+// paperwork by.
+absl::CivilDay LondonToday();
+// The request form of `day`.
+type::v1::Date ToDate(absl::CivilDay day);
+// The civil day of a request date, taken as it is (not validated).
+absl::CivilDay DayOf(const type::v1::Date& date);
+// A request date from its parts, as given: MakeDate(2025, 2, 29) is a date
+// the service must refuse.
+type::v1::Date MakeDate(int year, int month, int day);
+// The day `days` after today in Europe/London (before it when negative).
+type::v1::Date DayFromToday(int days);
+
+// ---- Events.
+
+// The package of the participants service's events, with its final '.'.
+inline constexpr char kParticipantsEventPrefix[] =
+    "employability.participants.v1.";
+
+// The full type of a participants event: "ContactRecorded" gives
+// "employability.participants.v1.ContactRecorded".
+std::string ParticipantsEventType(absl::string_view short_type);
+// The short type ("ContactRecorded") of a participants event; the full type
+// of any other.
+std::string ShortType(const EventEnvelope& event);
+// The short types of `events`, in order.
+std::vector<std::string> ShortTypes(const std::vector<EventEnvelope>& events);
+
+// The payload of `event`; a test failure when it is not a `Payload`.
+template <typename Payload>
+Payload Unpack(const EventEnvelope& event) {
+  Payload payload;
+  EXPECT_TRUE(event.payload().UnpackTo(&payload)) << event.DebugString();
+  return payload;
+}
 
 // The participants event stream of a contract, as the protos document it.
 std::string EventStream(const std::string& contract);
