@@ -7,7 +7,8 @@ PACKAGES=(
   build-essential cmake pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libhiredis-dev prometheus-cpp-dev libgtest-dev libgmock-dev
-  libgoogle-glog-dev libssl-dev redis-server redis-tools tzdata
+  libgoogle-glog-dev libssl-dev libcpp-jwt-dev nlohmann-json3-dev
+  redis-server redis-tools tzdata openssl
 )
 
 missing=()
