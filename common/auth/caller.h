@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "employability/type/v1/staff_role.pb.h"
 
 namespace employability::auth {
 
@@ -21,6 +22,10 @@ inline constexpr char kUserHeader[] = "x-employability-user";
 struct Caller {
   std::string organisation;  // organisation id
   std::string user;          // staff user id
+  // From a verified token and the staff directory (see authenticator.h);
+  // unset while callers still name themselves in the metadata.
+  type::v1::StaffRole role = type::v1::STAFF_ROLE_UNSPECIFIED;
+  std::string team;
 };
 
 // UNAUTHENTICATED when the caller is missing or malformed.
