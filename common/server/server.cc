@@ -31,6 +31,22 @@ void ConfigureBuilder(const ServerOptions& options,
 
 }  // namespace
 
+namespace {
+
+// Plaintext, or mutual TLS that refuses a client without a certificate
+// signed by the suite's CA before any call is read.
+std::shared_ptr<grpc::ServerCredentials> ServerCredentials(
+    const TlsIdentity& tls) {
+  if (!tls.enabled()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions ssl(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = tls.client_ca;
+  ssl.pem_key_cert_pairs.push_back({tls.private_key, tls.certificate_chain});
+  return grpc::SslServerCredentials(ssl);
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
     const ServerOptions& options, std::vector<HostedService> services,
     std::shared_ptr<prometheus::Registry> registry) {
@@ -52,7 +68,7 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   ConfigureBuilder(options, builder);
-  builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(),
+  builder.AddListeningPort(options.address, ServerCredentials(options.tls),
                            &host->port_);
   for (const HostedService& hosted : host->services_) {
     builder.RegisterService(hosted.service);

@@ -20,6 +20,16 @@
 
 namespace employability::server {
 
+// Mutual TLS for the listening port (PEM text, not paths). With it, every
+// client must present a certificate signed by `client_ca`; the certificate's
+// name is the calling service's identity (auth/peer.h).
+struct TlsIdentity {
+  std::string certificate_chain;  // this server's certificate (and chain)
+  std::string private_key;
+  std::string client_ca;  // the CA that signs the suite's client certificates
+  bool enabled() const { return !certificate_chain.empty(); }
+};
+
 struct ServerOptions {
   std::string address = "127.0.0.1:50051";         // port 0 picks a free port
   std::string metrics_address = "127.0.0.1:9464";  // empty: no /metrics
@@ -28,6 +38,7 @@ struct ServerOptions {
   absl::Duration keepalive_timeout = absl::Seconds(10);
   absl::Duration drain_deadline = absl::Seconds(10);
   absl::Duration readiness_interval = absl::Milliseconds(500);
+  TlsIdentity tls;  // empty: plaintext (loopback, development, tests)
 };
 
 // One gRPC service hosted by the server.
