@@ -1,12 +1,15 @@
 #include "common/server/service_main.h"
 
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/config/config.h"
 #include "common/logging/log.h"
+#include "common/status/macros.h"
 #include "common/storage/memory_store.h"
 #include "common/storage/redis_store.h"
 
@@ -30,6 +33,13 @@ ABSL_FLAG(std::string, key_secret, "",
           "secret under which key parts are derived from personal data; set "
           "EMPLOYABILITY_KEY_SECRET, keep it for the life of the data; "
           "required with --store=redis");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM file: this server's certificate chain; with --tls_key and "
+          "--tls_client_ca turns on mutual TLS (clients need a certificate "
+          "from that CA)");
+ABSL_FLAG(std::string, tls_key, "", "PEM file: this server's private key");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM file: the CA that signs the suite's client certificates");
 ABSL_FLAG(bool, development_key_secret, false,
           "allow --store=redis without --key_secret, using a published "
           "development secret (never in production)");
@@ -102,11 +112,43 @@ std::string KeySecret() {
   return secret;
 }
 
+absl::StatusOr<std::string> ReadPem(absl::string_view flag,
+                                    const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in || text.str().find("-----BEGIN") == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": cannot read a PEM file at ", path));
+  }
+  return text.str();
+}
+
+// All three TLS files, or none (plaintext).
+absl::StatusOr<TlsIdentity> TlsFromFlags() {
+  const std::string cert = absl::GetFlag(FLAGS_tls_cert);
+  const std::string key = absl::GetFlag(FLAGS_tls_key);
+  const std::string ca = absl::GetFlag(FLAGS_tls_client_ca);
+  if (cert.empty() && key.empty() && ca.empty()) return TlsIdentity();
+  if (cert.empty() || key.empty() || ca.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls_cert, --tls_key and --tls_client_ca go together");
+  }
+  TlsIdentity tls;
+  ASSIGN_OR_RETURN(tls.certificate_chain, ReadPem("tls_cert", cert));
+  ASSIGN_OR_RETURN(tls.private_key, ReadPem("tls_key", key));
+  ASSIGN_OR_RETURN(tls.client_ca, ReadPem("tls_client_ca", ca));
+  return tls;
+}
+
 ServerOptions ServerOptionsFromFlags() {
   ServerOptions options;
   options.address = absl::GetFlag(FLAGS_listen);
   options.metrics_address = absl::GetFlag(FLAGS_metrics_listen);
   options.drain_deadline = absl::Seconds(absl::GetFlag(FLAGS_drain_s));
+  absl::StatusOr<TlsIdentity> tls = TlsFromFlags();
+  config::ExitOnBadConfig(tls.status());
+  options.tls = *std::move(tls);
   return options;
 }
 
