@@ -30,7 +30,10 @@ absl::StatusOr<Caller> CallerFrom(const grpc::CallbackServerContext& context) {
   if (!organisation.ok()) return organisation.status();
   absl::StatusOr<std::string> user = Header(context, kUserHeader);
   if (!user.ok()) return user.status();
-  return Caller{*std::move(organisation), *std::move(user)};
+  Caller caller;
+  caller.organisation = *std::move(organisation);
+  caller.user = *std::move(user);
+  return caller;
 }
 
 }  // namespace employability::auth

@@ -10,6 +10,7 @@
 #include <grpcpp/server_context.h>
 
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "employability/type/v1/staff_role.pb.h"
@@ -20,6 +21,15 @@ inline constexpr char kOrganisationHeader[] = "x-employability-organisation";
 inline constexpr char kUserHeader[] = "x-employability-user";
 
 struct Caller {
+  Caller() = default;
+  Caller(std::string organisation, std::string user,
+         type::v1::StaffRole role = type::v1::STAFF_ROLE_UNSPECIFIED,
+         std::string team = "")
+      : organisation(std::move(organisation)),
+        user(std::move(user)),
+        role(role),
+        team(std::move(team)) {}
+
   std::string organisation;  // organisation id
   std::string user;          // staff user id
   // From a verified token and the staff directory (see authenticator.h);
