@@ -358,7 +358,7 @@ TEST_F(PartnersIntegrationTest, StaffStatusFollowsDeactivation) {
       CheckStatus(absl::StrCat("organisations/", organisation, "/staff/nobody"),
                   &status),
       Code::NOT_FOUND));
-  EXPECT_EQ(ShortTypes(Events(partners::OrganisationTenancy(organisation))),
+  EXPECT_EQ(ShortTypes(Events(storage::OrganisationTenancy(organisation))),
             (std::vector<std::string>{"StaffUserCreated", "StaffUserUpdated"}));
 }
 
@@ -381,7 +381,7 @@ TEST_F(PartnersIntegrationTest, RacingRetriesCreateOnce) {
     ASSERT_TRUE(statuses[i].ok()) << test_harness::Describe(statuses[i]);
     EXPECT_EQ(results[i].SerializeAsString(), results[0].SerializeAsString());
   }
-  EXPECT_EQ(Events(partners::OrganisationTenancy(organisation)).size(), 1u);
+  EXPECT_EQ(Events(storage::OrganisationTenancy(organisation)).size(), 1u);
 }
 
 TEST_F(PartnersIntegrationTest, ListsPageThroughStaffAndOrganisations) {
@@ -459,11 +459,11 @@ TEST_F(PartnersIntegrationTest, StreamsAreRegisteredForConsumers) {
       1u);
   EXPECT_EQ(registered.count(
                 storage::KeySpace(partners::kServiceKeyspace,
-                                  partners::OrganisationTenancy(organisation))
+                                  storage::OrganisationTenancy(organisation))
                     .Events()),
             1u);
   std::vector<EventEnvelope> events =
-      Events(partners::OrganisationTenancy(organisation));
+      Events(storage::OrganisationTenancy(organisation));
   ASSERT_EQ(events.size(), 1u);
   v1::StaffUserCreated created;
   ASSERT_TRUE(events[0].payload().UnpackTo(&created));

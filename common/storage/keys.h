@@ -40,6 +40,11 @@ inline std::string ContractTenancy(absl::string_view contract) {
   return absl::StrCat("c:", contract);
 }
 
+// The tenancy of an organisation's own data (its staff, its settings).
+inline std::string OrganisationTenancy(absl::string_view organisation) {
+  return absl::StrCat("o:", organisation);
+}
+
 // Names the keys of one service within one tenancy.
 class KeySpace {
  public:

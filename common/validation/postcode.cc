@@ -117,4 +117,23 @@ absl::StatusOr<Postcode> NormalisePostcode(absl::string_view field,
   return Split(compact);
 }
 
+absl::StatusOr<std::string> NormalisePostcodeDistrict(absl::string_view field,
+                                                      absl::string_view input) {
+  std::string district =
+      absl::AsciiStrToUpper(absl::StripAsciiWhitespace(input));
+  if (district.empty()) return RequiredField(field);
+  for (char c : district) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c))) {
+      return InvalidField(field, "may contain only letters and digits");
+    }
+  }
+  if (!CheckOutwardShape(field, district).ok()) {
+    return InvalidField(field,
+                        "must be a postcode district (the part of a postcode "
+                        "before the space) such as M1, B33, SW1A or W1A");
+  }
+  RETURN_IF_ERROR(CheckOutwardLetters(field, district));
+  return district;
+}
+
 }  // namespace employability::validation

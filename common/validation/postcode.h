@@ -28,6 +28,12 @@ struct Postcode {
 absl::StatusOr<Postcode> NormalisePostcode(absl::string_view field,
                                            absl::string_view input);
 
+// A postcode district, the outward half alone ("M1", "B33", "SW1A", "W1A"),
+// for areas served: the same shapes and letter rules, surrounding whitespace
+// trimmed, upper case. Errors as NormalisePostcode's.
+absl::StatusOr<std::string> NormalisePostcodeDistrict(absl::string_view field,
+                                                      absl::string_view input);
+
 }  // namespace employability::validation
 
 #endif  // EMPLOYABILITY_COMMON_VALIDATION_POSTCODE_H_

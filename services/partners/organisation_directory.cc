@@ -13,6 +13,7 @@
 #include "common/status/validation.h"
 #include "common/time/proto_time.h"
 #include "common/validation/contact.h"
+#include "common/validation/postcode.h"
 #include "employability/partners/v1/partner_events.pb.h"
 #include "google/protobuf/util/message_differencer.h"
 
@@ -102,52 +103,6 @@ absl::StatusOr<StaffName> ParseStaffName(absl::string_view field,
   return StaffName{std::move(organisation), std::string(user)};
 }
 
-// ---- Postcode districts
-
-bool IsLetter(char c) { return absl::ascii_isalpha(c); }
-bool IsDigit(char c) { return absl::ascii_isdigit(c); }
-bool Contains(absl::string_view set, char c) {
-  return set.find(c) != absl::string_view::npos;
-}
-
-// A9, A99, AA9, AA99, A9A or AA9A.
-bool IsDistrictShape(absl::string_view d) {
-  size_t area = 0;
-  while (area < d.size() && IsLetter(d[area])) ++area;
-  if (area < 1 || area > 2 || area >= d.size() || !IsDigit(d[area])) {
-    return false;
-  }
-  const size_t rest = area + 1;
-  return rest == d.size() ||
-         (rest + 1 == d.size() && (IsDigit(d[rest]) || IsLetter(d[rest])));
-}
-
-// Royal Mail's letter rules for the outward code (as common/validation/
-// postcode.cc applies them to whole postcodes).
-absl::Status CheckDistrictLetters(absl::string_view field,
-                                  absl::string_view d) {
-  if (Contains("QVX", d[0])) {
-    return InvalidField(field, "cannot start with Q, V or X");
-  }
-  const bool two_letter_area = IsLetter(d[1]);
-  if (two_letter_area && Contains("IJZ", d[1])) {
-    return InvalidField(field, "cannot have I, J or Z as its second letter");
-  }
-  const char last = d.back();
-  if (!IsLetter(last)) return absl::OkStatus();
-  if (!two_letter_area && !Contains("ABCDEFGHJKPSTUW", last)) {
-    return InvalidField(field,
-                        "has a letter after the district number that this "
-                        "form does not use (A9A: one of ABCDEFGHJKPSTUW)");
-  }
-  if (two_letter_area && !Contains("ABEHMNPRVWXY", last)) {
-    return InvalidField(field,
-                        "has a letter after the district number that this "
-                        "form does not use (AA9A: one of ABEHMNPRVWXY)");
-  }
-  return absl::OkStatus();
-}
-
 // ---- Organisations
 
 absl::Status CheckOrganisationType(absl::string_view field,
@@ -183,9 +138,9 @@ absl::Status NormaliseAreas(
   std::vector<std::string> kept;
   std::set<std::string> seen;
   for (int i = 0; i < areas.size(); ++i) {
-    ASSIGN_OR_RETURN(
-        std::string district,
-        NormalisePostcodeDistrict(absl::StrCat(field, "[", i, "]"), areas[i]));
+    ASSIGN_OR_RETURN(std::string district,
+                     validation::NormalisePostcodeDistrict(
+                         absl::StrCat(field, "[", i, "]"), areas[i]));
     if (seen.insert(district).second) kept.push_back(std::move(district));
   }
   areas.Clear();
@@ -390,30 +345,12 @@ std::string ActiveFilter(bool has_active, bool active) {
 
 // ---- Free functions
 
-std::string OrganisationTenancy(absl::string_view organisation) {
-  return absl::StrCat("o:", organisation);
-}
-
 absl::Status CheckOrganisationId(absl::string_view field,
                                  absl::string_view id) {
   RETURN_IF_ERROR(CheckResourceId(field, id));
   if (id.size() < 3)
     return InvalidField(field, "must be at least 3 characters");
   return absl::OkStatus();
-}
-
-absl::StatusOr<std::string> NormalisePostcodeDistrict(absl::string_view field,
-                                                      absl::string_view input) {
-  std::string district =
-      absl::AsciiStrToUpper(absl::StripAsciiWhitespace(input));
-  if (district.empty()) return RequiredField(field);
-  if (!IsDistrictShape(district)) {
-    return InvalidField(field,
-                        "must be a postcode district (the part of a postcode "
-                        "before the space) such as M1, B33, SW1A or W1A");
-  }
-  RETURN_IF_ERROR(CheckDistrictLetters(field, district));
-  return district;
 }
 
 std::string StaffName::str() const {
@@ -436,7 +373,7 @@ KeySpace OrganisationDirectory::DirectoryKeys() const {
 
 KeySpace OrganisationDirectory::StaffKeys(
     const std::string& organisation) const {
-  return KeySpace(kServiceKeyspace, OrganisationTenancy(organisation));
+  return KeySpace(kServiceKeyspace, storage::OrganisationTenancy(organisation));
 }
 
 std::string OrganisationDirectory::QueryDigest(absl::string_view query) const {
@@ -744,8 +681,8 @@ absl::StatusOr<v1::StaffUser> OrganisationDirectory::CreateStaffUserOnce(
   v1::StaffUserCreated created;
   *created.mutable_facts() = FactsOf(user, organisation_id);
   RETURN_IF_ERROR(AppendEvent(batch, caller,
-                              OrganisationTenancy(organisation_id), user.name(),
-                              1, created));
+                              storage::OrganisationTenancy(organisation_id),
+                              user.name(), 1, created));
   ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
   if (result.committed) {
     user.set_etag(VersionTag(1));
@@ -872,7 +809,7 @@ OrganisationDirectory::UpdateStaffUserOnce(
   *updated.mutable_facts() = FactsOf(after, name.organisation);
   for (const std::string& path : changed) updated.add_changed_fields(path);
   RETURN_IF_ERROR(AppendEvent(batch, caller,
-                              OrganisationTenancy(name.organisation),
+                              storage::OrganisationTenancy(name.organisation),
                               after.name(), version, updated));
   ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
   if (result.committed) {

@@ -54,19 +54,8 @@ inline constexpr int kMaxDisplayName = 200;
 // Optimistic writes retry this often when another write got in between.
 inline constexpr int kWriteAttempts = 5;
 
-// The tenancy of an organisation's own data (common/storage/keys.h).
-std::string OrganisationTenancy(absl::string_view organisation);
-
 // An organisation id: 3..63 characters of [a-z0-9-], not starting with '-'.
 absl::Status CheckOrganisationId(absl::string_view field, absl::string_view id);
-
-// A postcode district (an outward code: "M1", "B33", "SW1A", "W1A"), as
-// Royal Mail shapes and letters them (the rules of
-// common/validation/postcode.h for the outward half). Surrounding
-// whitespace is trimmed and the result is upper case. Errors are
-// INVALID_ARGUMENT starting with `field`.
-absl::StatusOr<std::string> NormalisePostcodeDistrict(absl::string_view field,
-                                                      absl::string_view input);
 
 // The name of a staff user: organisations/{organisation}/staff/{user}.
 struct StaffName {

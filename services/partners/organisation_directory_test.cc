@@ -15,6 +15,7 @@
 #include "absl/time/civil_time.h"
 #include "common/events/event_log.h"
 #include "common/storage/memory_store.h"
+#include "common/validation/postcode.h"
 #include "employability/partners/v1/partner_events.pb.h"
 #include "gtest/gtest.h"
 
@@ -247,7 +248,7 @@ TEST(PostcodeDistrictTest, AcceptsEveryShapeInUpperCase) {
                                                         {"sw1a", "SW1A"},
                                                         {"EC1Y", "EC1Y"}}) {
     absl::StatusOr<std::string> district =
-        NormalisePostcodeDistrict("areas_served[0]", input);
+        validation::NormalisePostcodeDistrict("areas_served[0]", input);
     ASSERT_TRUE(district.ok()) << input << ": " << district.status();
     EXPECT_EQ(*district, want);
   }
@@ -258,12 +259,14 @@ TEST(PostcodeDistrictTest, RefusesWhatRoyalMailDoesNotIssue) {
        {"M", "1M", "M1 1AE", "M11AE", "ABC1", "M123", "Q1", "VA1", "XA1", "AI1",
         "AJ1", "AZ1", "W1I", "EC1C", "M1-", "M!"}) {
     EXPECT_TRUE(
-        Names(NormalisePostcodeDistrict("areas_served[0]", input).status(),
+        Names(validation::NormalisePostcodeDistrict("areas_served[0]", input)
+                  .status(),
               absl::StatusCode::kInvalidArgument, "areas_served[0]"))
         << input;
   }
-  EXPECT_TRUE(Names(NormalisePostcodeDistrict("areas_served[0]", " ").status(),
-                    absl::StatusCode::kInvalidArgument, "areas_served[0]"));
+  EXPECT_TRUE(Names(
+      validation::NormalisePostcodeDistrict("areas_served[0]", " ").status(),
+      absl::StatusCode::kInvalidArgument, "areas_served[0]"));
 }
 
 // ---- Organisations: create
@@ -731,7 +734,7 @@ TEST_F(OrganisationDirectoryTest, CreateStaffSetsOutputFieldsAndOneEvent) {
   EXPECT_EQ(s->create_time().seconds(), absl::ToUnixSeconds(clock_.Now()));
 
   std::vector<events::v1::EventEnvelope> events =
-      Envelopes(OrganisationTenancy("north-1"));
+      Envelopes(storage::OrganisationTenancy("north-1"));
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].tenancy(), "o:north-1");
   EXPECT_EQ(events[0].aggregate(), s->name());
@@ -787,7 +790,7 @@ TEST_F(OrganisationDirectoryTest, CreateStaffNamesEveryBadField) {
     EXPECT_TRUE(Names(directory_.CreateStaffUser(admin_, request).status(),
                       absl::StatusCode::kInvalidArgument, field));
   }
-  EXPECT_TRUE(Events(OrganisationTenancy("north-1")).empty());
+  EXPECT_TRUE(Events(storage::OrganisationTenancy("north-1")).empty());
 }
 
 TEST_F(OrganisationDirectoryTest, CreateStaffNeedsAnActiveOrganisation) {
@@ -801,7 +804,7 @@ TEST_F(OrganisationDirectoryTest, CreateStaffNeedsAnActiveOrganisation) {
       directory_.CreateStaffUser(admin_, StaffRequest("north-1", "priya", "s1"))
           .status(),
       absl::StatusCode::kFailedPrecondition, "parent"));
-  EXPECT_TRUE(Events(OrganisationTenancy("north-1")).empty());
+  EXPECT_TRUE(Events(storage::OrganisationTenancy("north-1")).empty());
   SetOrganisationActive("north-1", true);
   EXPECT_TRUE(
       directory_.CreateStaffUser(admin_, StaffRequest("north-1", "priya", "s1"))
@@ -851,7 +854,7 @@ TEST_F(OrganisationDirectoryTest, CreateStaffReplaysEvenOnceTheOrgIsInactive) {
       directory_.CreateStaffUser(admin_, request);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->SerializeAsString(), first->SerializeAsString());
-  EXPECT_EQ(Events(OrganisationTenancy("north-1")).size(), 1u);
+  EXPECT_EQ(Events(storage::OrganisationTenancy("north-1")).size(), 1u);
 
   request.mutable_staff_user()->set_display_name("Someone Else");
   EXPECT_TRUE(Names(directory_.CreateStaffUser(admin_, request).status(),
@@ -870,7 +873,7 @@ TEST_F(OrganisationDirectoryTest, CreateStaffRefusesATakenUserId) {
   EXPECT_TRUE(
       directory_.CreateStaffUser(admin_, StaffRequest("north-2", "priya", "s9"))
           .ok());
-  EXPECT_EQ(Events(OrganisationTenancy("north-1")).size(), 1u);
+  EXPECT_EQ(Events(storage::OrganisationTenancy("north-1")).size(), 1u);
 }
 
 // ---- Staff users: get and update
@@ -928,7 +931,7 @@ TEST_F(OrganisationDirectoryTest, UpdateStaffChangesMaskedFieldsAndIndexes) {
   EXPECT_EQ(StaffIds(list), std::vector<std::string>{"priya"});
 
   std::vector<events::v1::EventEnvelope> events =
-      Envelopes(OrganisationTenancy("north-1"));
+      Envelopes(storage::OrganisationTenancy("north-1"));
   ASSERT_EQ(events.size(), 2u);
   v1::StaffUserUpdated event;
   ASSERT_TRUE(events[1].payload().UnpackTo(&event));
@@ -980,7 +983,7 @@ TEST_F(OrganisationDirectoryTest, UpdateStaffRefusesWhatCreateRefuses) {
   }
   EXPECT_TRUE(Names(UpdateStaff(s, {}).status(),
                     absl::StatusCode::kInvalidArgument, "update_mask"));
-  EXPECT_EQ(Events(OrganisationTenancy("north-1")).size(), 1u);
+  EXPECT_EQ(Events(storage::OrganisationTenancy("north-1")).size(), 1u);
 }
 
 TEST_F(OrganisationDirectoryTest, UpdateStaffEtagAndNoOp) {
@@ -996,7 +999,7 @@ TEST_F(OrganisationDirectoryTest, UpdateStaffEtagAndNoOp) {
   stale.set_team("team-c");
   EXPECT_TRUE(Names(UpdateStaff(stale, {"team"}).status(),
                     absl::StatusCode::kAborted, "staff_user.etag"));
-  EXPECT_EQ(Events(OrganisationTenancy("north-1")),
+  EXPECT_EQ(Events(storage::OrganisationTenancy("north-1")),
             (std::vector<std::string>{"StaffUserCreated", "StaffUserUpdated"}));
   stale.set_name("organisations/north-1/staff/nobody");
   EXPECT_EQ(UpdateStaff(stale, {"team"}).status().code(),
