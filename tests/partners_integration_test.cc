@@ -33,6 +33,7 @@
 #include "employability/partners/v1/partners.grpc.pb.h"
 #include "prometheus/registry.h"
 #include "services/partners/partners_grpc.h"
+#include "services/partners/staff_directory_client.h"
 #include "tests/harness/suite_under_test.h"
 #include "tests/harness/test_data.h"
 
@@ -469,6 +470,41 @@ TEST_F(PartnersIntegrationTest, StreamsAreRegisteredForConsumers) {
   ASSERT_TRUE(events[0].payload().UnpackTo(&created));
   EXPECT_EQ(created.facts().role(), type::v1::ADVISER);
   EXPECT_EQ(events[0].acting_organisation(), TestCaller().organisation);
+}
+
+}  // namespace
+}  // namespace employability
+
+namespace employability {
+namespace {
+
+TEST_F(PartnersIntegrationTest,
+       TheStaffDirectoryClientAnswersTheIdentityLayer) {
+  const std::string organisation = NewOrganisation();
+  NewStaff(organisation, "priya", type::v1::TEAM_LEADER);
+  partners::StaffDirectoryClient client(server_->channel(),
+                                        auth::Caller("suite", "participants"));
+  auto standing = client.Standing(organisation, "priya");
+  ASSERT_TRUE(standing.ok()) << standing.status();
+  EXPECT_TRUE(standing->active);
+  EXPECT_TRUE(standing->organisation_active);
+  EXPECT_EQ(standing->role, type::v1::TEAM_LEADER);
+  EXPECT_EQ(client.Standing(organisation, "nobody").status().code(),
+            absl::StatusCode::kNotFound);
+  ASSERT_TRUE(SetOrganisationActive(organisation, false).ok());
+  standing = client.Standing(organisation, "priya");
+  ASSERT_TRUE(standing.ok()) << standing.status();
+  EXPECT_FALSE(standing->organisation_active);
+
+  // A directory that does not answer is UNAVAILABLE within the deadline:
+  // the authenticator then fails closed.
+  partners::StaffDirectoryClient nowhere(
+      test_harness::NewTestChannel("127.0.0.1:1"),
+      auth::Caller("suite", "participants"), absl::Milliseconds(200));
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(nowhere.Standing(organisation, "priya").status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
 }
 
 }  // namespace
