@@ -198,6 +198,12 @@ absl::StatusOr<Case> CaseFiles::Read(const auth::Caller& caller,
   ASSIGN_OR_RETURN(
       std::optional<storage::Record> record,
       store_.Get(Keys(name.contract).Record(kParticipant, name.participant)));
+  return CaseOf(caller, name, record);
+}
+
+absl::StatusOr<Case> CaseFiles::CaseOf(
+    const auth::Caller& caller, const ParticipantName& name,
+    const std::optional<storage::Record>& record) const {
   if (!record.has_value()) {
     return absl::NotFoundError(
         absl::StrCat("participant ", name.str(), " not found"));

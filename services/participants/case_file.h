@@ -179,6 +179,11 @@ class CaseFiles {
   // when not shared with the caller's organisation.
   absl::StatusOr<Case> Read(const auth::Caller& caller,
                             const ParticipantName& name);
+  // The case held in `record` (the participant's record as read, or none),
+  // with Read's checks.
+  absl::StatusOr<Case> CaseOf(
+      const auth::Caller& caller, const ParticipantName& name,
+      const std::optional<storage::Record>& record) const;
   // As Read, and FAILED_PRECONDITION when the participant's data was erased
   // (an erased case takes no new facts).
   absl::StatusOr<Case> ReadForChange(const auth::Caller& caller,
@@ -363,17 +368,22 @@ absl::StatusOr<Item> CaseFiles::CreateItem(
     const std::function<absl::StatusOr<Item>(CaseChange&, const std::string&)>&
         build) {
   const std::string fingerprint = idempotency::Fingerprint(request);
-  // A retry replays the first result before any rule is applied again: the
-  // case may have moved on (exited, erased) since the first call succeeded.
-  absl::StatusOr<std::optional<storage::Record>> earlier = store_.Get(
-      Keys(name.contract).Idempotency(caller.organisation, request_id));
-  if (!earlier.ok()) return earlier.status();
-  if (earlier->has_value()) {
-    return ReplayItem<Item>(caller, kind, **earlier, fingerprint);
-  }
+  const storage::KeySpace keys = Keys(name.contract);
   for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
-    absl::StatusOr<Case> c = ReadForChange(caller, name);
+    // The participant and the request id in one round trip. A retry replays
+    // the first result before any rule is applied again: the case may have
+    // moved on (exited, erased) since the first call succeeded.
+    absl::StatusOr<std::vector<std::optional<storage::Record>>> read =
+        store_.GetMany({keys.Record(kParticipantRecord, name.participant),
+                        keys.Idempotency(caller.organisation, request_id)});
+    if (!read.ok()) return read.status();
+    if ((*read)[1].has_value()) {
+      return ReplayItem<Item>(caller, kind, *(*read)[1], fingerprint);
+    }
+    absl::StatusOr<Case> c = CaseOf(caller, name, (*read)[0]);
     if (!c.ok()) return c.status();
+    absl::Status writable = CheckNotErased(c->participant);
+    if (!writable.ok()) return writable;
     CaseChange change = Begin(caller, *c);
     const std::string id = NewId();
     // The idempotency record keeps only the name: a replay reads the item
