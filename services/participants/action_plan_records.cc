@@ -317,19 +317,9 @@ absl::StatusOr<v1::ActionPlan> ActionPlanRecords::Get(
 
 absl::StatusOr<v1::ListActionPlansResponse> ActionPlanRecords::List(
     const auth::Caller& caller, const v1::ListActionPlansRequest& request) {
-  ASSIGN_OR_RETURN(ParticipantName name,
-                   ParseParticipantName("parent", request.parent()));
-  ASSIGN_OR_RETURN(int page_size, PageSize("page_size", request.page_size(),
-                                           kDefaultPageSize, kMaxPageSize));
-  ASSIGN_OR_RETURN(auto page, files_.ListItemsOf<v1::ActionPlan>(
-                                  caller, name, kActionPlanItems,
-                                  request.page_token(), page_size));
-  v1::ListActionPlansResponse response;
-  for (v1::ActionPlan& plan : page.first) {
-    *response.add_action_plans() = std::move(plan);
-  }
-  response.set_next_page_token(page.second);
-  return response;
+  return ListItemPage<v1::ActionPlan, v1::ListActionPlansResponse>(
+      files_, caller, request, kActionPlanItems,
+      &v1::ListActionPlansResponse::mutable_action_plans);
 }
 
 absl::StatusOr<v1::ActionPlan> ActionPlanRecords::Update(

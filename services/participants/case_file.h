@@ -30,6 +30,7 @@
 #include "common/auth/caller.h"
 #include "common/events/event_log.h"
 #include "common/idempotency/idempotency.h"
+#include "common/status/validation.h"
 #include "common/storage/keys.h"
 #include "common/storage/store.h"
 #include "common/time/clock.h"
@@ -356,6 +357,29 @@ absl::StatusOr<Message> DecodeItem(const StoredItem& item) {
   }
   SetEtag(message, item.record.version);
   return message;
+}
+
+// A List method of items: the page of request.parent()'s items of `kind`
+// (page_size and page_token checked), put in the response's repeated field
+// `items`.
+template <typename Item, typename Response, typename Request>
+absl::StatusOr<Response> ListItemPage(
+    CaseFiles& files, const auth::Caller& caller, const Request& request,
+    const ItemKind& kind,
+    google::protobuf::RepeatedPtrField<Item>* (Response::*items)()) {
+  absl::StatusOr<ParticipantName> name =
+      ParseParticipantName("parent", request.parent());
+  if (!name.ok()) return name.status();
+  absl::StatusOr<int> page_size = PageSize("page_size", request.page_size(),
+                                           kDefaultPageSize, kMaxPageSize);
+  if (!page_size.ok()) return page_size.status();
+  auto page = files.ListItemsOf<Item>(caller, *name, kind, request.page_token(),
+                                      *page_size);
+  if (!page.ok()) return page.status();
+  Response response;
+  for (Item& item : page->first) *(response.*items)()->Add() = std::move(item);
+  response.set_next_page_token(page->second);
+  return response;
 }
 
 // ---- Template definitions

@@ -115,19 +115,9 @@ absl::StatusOr<v1::CaseReview> CaseReviewRecords::Get(
 
 absl::StatusOr<v1::ListCaseReviewsResponse> CaseReviewRecords::List(
     const auth::Caller& caller, const v1::ListCaseReviewsRequest& request) {
-  ASSIGN_OR_RETURN(ParticipantName name,
-                   ParseParticipantName("parent", request.parent()));
-  ASSIGN_OR_RETURN(int page_size, PageSize("page_size", request.page_size(),
-                                           kDefaultPageSize, kMaxPageSize));
-  ASSIGN_OR_RETURN(auto page, files_.ListItemsOf<v1::CaseReview>(
-                                  caller, name, kCaseReviewItems,
-                                  request.page_token(), page_size));
-  v1::ListCaseReviewsResponse response;
-  for (v1::CaseReview& review : page.first) {
-    *response.add_case_reviews() = std::move(review);
-  }
-  response.set_next_page_token(page.second);
-  return response;
+  return ListItemPage<v1::CaseReview, v1::ListCaseReviewsResponse>(
+      files_, caller, request, kCaseReviewItems,
+      &v1::ListCaseReviewsResponse::mutable_case_reviews);
 }
 
 }  // namespace employability::participants

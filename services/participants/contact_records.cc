@@ -259,19 +259,9 @@ absl::StatusOr<v1::Contact> ContactRecords::Get(
 
 absl::StatusOr<v1::ListContactsResponse> ContactRecords::List(
     const auth::Caller& caller, const v1::ListContactsRequest& request) {
-  ASSIGN_OR_RETURN(ParticipantName name,
-                   ParseParticipantName("parent", request.parent()));
-  ASSIGN_OR_RETURN(int page_size, PageSize("page_size", request.page_size(),
-                                           kDefaultPageSize, kMaxPageSize));
-  ASSIGN_OR_RETURN(auto page, files_.ListItemsOf<v1::Contact>(
-                                  caller, name, kContactItems,
-                                  request.page_token(), page_size));
-  v1::ListContactsResponse response;
-  for (v1::Contact& contact : page.first) {
-    *response.add_contacts() = std::move(contact);
-  }
-  response.set_next_page_token(page.second);
-  return response;
+  return ListItemPage<v1::Contact, v1::ListContactsResponse>(
+      files_, caller, request, kContactItems,
+      &v1::ListContactsResponse::mutable_contacts);
 }
 
 absl::StatusOr<v1::Contact> ContactRecords::Update(

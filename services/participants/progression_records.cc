@@ -251,26 +251,6 @@ bool OutcomeAchieved(const v1::ProgrammeSpell& spell) {
   return false;
 }
 
-// A page of the participant in request.parent()'s items of `kind`, put in
-// the response's repeated field `items`.
-template <typename Item, typename Response, typename Request>
-absl::StatusOr<Response> ListPage(
-    CaseFiles& files, const auth::Caller& caller, const Request& request,
-    const ItemKind& kind,
-    google::protobuf::RepeatedPtrField<Item>* (Response::*items)()) {
-  ASSIGN_OR_RETURN(ParticipantName name,
-                   ParseParticipantName("parent", request.parent()));
-  ASSIGN_OR_RETURN(int page_size, PageSize("page_size", request.page_size(),
-                                           kDefaultPageSize, kMaxPageSize));
-  ASSIGN_OR_RETURN(auto page,
-                   files.ListItemsOf<Item>(caller, name, kind,
-                                           request.page_token(), page_size));
-  Response response;
-  for (Item& item : page.first) *(response.*items)()->Add() = std::move(item);
-  response.set_next_page_token(page.second);
-  return response;
-}
-
 }  // namespace
 
 ProgressionRecords::ProgressionRecords(CaseFiles& files) : files_(files) {}
@@ -318,7 +298,7 @@ absl::StatusOr<v1::Job> ProgressionRecords::GetJob(
 
 absl::StatusOr<v1::ListJobsResponse> ProgressionRecords::ListJobs(
     const auth::Caller& caller, const v1::ListJobsRequest& request) {
-  return ListPage<v1::Job, v1::ListJobsResponse>(
+  return ListItemPage<v1::Job, v1::ListJobsResponse>(
       files_, caller, request, kJobItems, &v1::ListJobsResponse::mutable_jobs);
 }
 
@@ -461,7 +441,7 @@ absl::StatusOr<v1::ListEarningsEvidenceResponse>
 ProgressionRecords::ListEarningsEvidence(
     const auth::Caller& caller,
     const v1::ListEarningsEvidenceRequest& request) {
-  return ListPage<v1::EarningsEvidence, v1::ListEarningsEvidenceResponse>(
+  return ListItemPage<v1::EarningsEvidence, v1::ListEarningsEvidenceResponse>(
       files_, caller, request, kEarningsItems,
       &v1::ListEarningsEvidenceResponse::mutable_earnings_evidence);
 }
