@@ -1,6 +1,8 @@
 #include "common/auth/access_policy.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <iostream>
 #include <map>
 #include <utility>
 
@@ -8,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status/macros.h"
+#include "common/status/validation.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 
@@ -139,6 +142,16 @@ absl::StatusOr<AccessPolicy> AccessPolicy::Parse(
   return policy;
 }
 
+AccessPolicy AccessPolicy::ParseBuiltIn(absl::string_view text) {
+  absl::StatusOr<AccessPolicy> policy = Parse(text);
+  if (!policy.ok()) {
+    std::cerr << "fatal: the built-in " << policy.status().message()
+              << std::endl;
+    std::abort();
+  }
+  return *std::move(policy);
+}
+
 absl::Status AccessPolicy::AddService(
     const v1::ServicePolicy& policy,
     const google::protobuf::DescriptorPool& pool) {
@@ -174,6 +187,13 @@ absl::Status AccessPolicy::AddRule(const ServiceDescriptor& service,
   Rule built;
   built.scope = rule.scope();
   for (const auto& [role, scope] : grants) built.grants[role] = {true, scope};
+  for (const std::string& caller : rule.services()) {
+    if (!CheckResourceId("services", caller).ok()) {
+      return RuleError(service, rule.method(),
+                       absl::StrCat("'", caller, "' is not a service name"));
+    }
+    built.services.push_back(caller);
+  }
   if (!rules_.emplace(FullMethod(*method), built).second) {
     return RuleError(service, rule.method(), "has two rules");
   }
@@ -194,6 +214,19 @@ absl::Status AccessPolicy::Check(absl::string_view full_method,
   if (GrantFor(full_method, role) != nullptr) return absl::OkStatus();
   return absl::PermissionDeniedError(
       absl::StrCat(RoleName(role), " may not call ", ShortName(full_method)));
+}
+
+absl::Status AccessPolicy::CheckService(absl::string_view full_method,
+                                        absl::string_view service) const {
+  const auto it = rules_.find(full_method);
+  if (it != rules_.end() &&
+      std::find(it->second.services.begin(), it->second.services.end(),
+                service) != it->second.services.end()) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(absl::StrCat(
+      "service ", service, " may not call ", ShortName(full_method),
+      " on its own behalf"));
 }
 
 std::optional<v1::Scope> AccessPolicy::ScopeOf(

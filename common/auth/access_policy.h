@@ -38,11 +38,21 @@ class AccessPolicy {
       const google::protobuf::DescriptorPool* pool =
           google::protobuf::DescriptorPool::generated_pool());
 
+  // Parse for a table compiled into the binary: a fault is our bug, which
+  // the service's tests catch, so it stops the process with the fault
+  // rather than serve with a table nobody reviewed.
+  static AccessPolicy ParseBuiltIn(absl::string_view text);
+
   // OK when `role` may call `full_method` ("/package.Service/Method", as
   // gRPC names it); otherwise PERMISSION_DENIED "<role> may not call
   // <Method>", including for a method not in the table.
   absl::Status Check(absl::string_view full_method,
                      type::v1::StaffRole role) const;
+
+  // OK when the service named `service` may call `full_method` on its own
+  // behalf (the rule lists it in services); PERMISSION_DENIED otherwise.
+  absl::Status CheckService(absl::string_view full_method,
+                            absl::string_view service) const;
 
   // The rule's scope; nullopt when the method is not in the table or its
   // rule declares none (a service then allows no record-level access).
@@ -65,6 +75,7 @@ class AccessPolicy {
     v1::Scope scope = v1::SCOPE_UNSPECIFIED;
     // Indexed by role number: one array read per call.
     std::array<Grant, type::v1::StaffRole_ARRAYSIZE> grants;
+    std::vector<std::string> services;  // may call on their own behalf
   };
 
   AccessPolicy() = default;

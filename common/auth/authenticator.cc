@@ -1,6 +1,7 @@
 #include "common/auth/authenticator.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -36,20 +37,75 @@ absl::StatusOr<StaffStanding> CachedStaffDirectory::Standing(
   return standing;
 }
 
+absl::StatusOr<TokenClaims> Authenticator::VerifyBearer(
+    absl::string_view header, absl::string_view name) const {
+  constexpr absl::string_view kScheme = "bearer ";
+  if (header.size() <= kScheme.size() ||
+      !absl::StartsWithIgnoreCase(header, kScheme)) {
+    return absl::UnauthenticatedError(
+        absl::StrCat(name, ": must be \"Bearer <token>\""));
+  }
+  return verifier_.Verify(
+      absl::StripLeadingAsciiWhitespace(header.substr(kScheme.size())));
+}
+
 absl::StatusOr<Caller> Authenticator::Authenticate(
     absl::string_view authorization) {
-  constexpr absl::string_view kScheme = "bearer ";
-  if (authorization.empty()) {
-    return absl::UnauthenticatedError("no bearer token: send authorization");
+  return Authenticate(Credentials{std::string(authorization), "", ""});
+}
+
+absl::StatusOr<Caller> Authenticator::Authenticate(
+    const Credentials& credentials) {
+  std::string service = credentials.peer;
+  std::optional<TokenClaims> user;
+  if (!credentials.authorization.empty()) {
+    ASSIGN_OR_RETURN(TokenClaims claims,
+                     VerifyBearer(credentials.authorization, "authorization"));
+    if (claims.service.empty()) {
+      user = std::move(claims);
+    } else if (!service.empty() && service != claims.service) {
+      return absl::UnauthenticatedError(
+          "the service token names a different service from the client "
+          "certificate");
+    } else {
+      service = claims.service;
+    }
   }
-  if (authorization.size() <= kScheme.size() ||
-      !absl::StartsWithIgnoreCase(authorization, kScheme)) {
-    return absl::UnauthenticatedError(
-        "authorization: must be \"Bearer <token>\"");
+  if (!credentials.on_behalf_of.empty()) {
+    if (service.empty()) {
+      return absl::UnauthenticatedError(
+          "x-employability-on-behalf-of: only a service may call on a "
+          "user's behalf");
+    }
+    if (user.has_value()) {
+      return absl::UnauthenticatedError(
+          "two users: a user token in authorization and another on whose "
+          "behalf the call is made");
+    }
+    ASSIGN_OR_RETURN(TokenClaims claims,
+                     VerifyBearer(credentials.on_behalf_of,
+                                  "x-employability-on-behalf-of"));
+    if (!claims.service.empty()) {
+      return absl::UnauthenticatedError(
+          "x-employability-on-behalf-of: must carry a user's token");
+    }
+    user = std::move(claims);
   }
-  ASSIGN_OR_RETURN(TokenClaims claims,
-                   verifier_.Verify(absl::StripLeadingAsciiWhitespace(
-                       authorization.substr(kScheme.size()))));
+  if (!user.has_value()) {
+    if (service.empty()) {
+      return absl::UnauthenticatedError(
+          "no bearer token: send authorization");
+    }
+    Caller caller;
+    caller.service = std::move(service);
+    return caller;
+  }
+  ASSIGN_OR_RETURN(Caller caller, UserOf(*user));
+  caller.service = std::move(service);
+  return caller;
+}
+
+absl::StatusOr<Caller> Authenticator::UserOf(const TokenClaims& claims) {
   absl::StatusOr<StaffStanding> standing =
       directory_.Standing(claims.organisation, claims.user);
   if (absl::IsNotFound(standing.status())) {

@@ -63,6 +63,18 @@ class CachedStaffDirectory final : public StaffDirectory {
   absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
 };
 
+// What a call presents to say who is calling (see CredentialsOf in
+// call_gate.h for where each comes from).
+struct Credentials {
+  // "Bearer <token>": a staff user's token, or a service token.
+  std::string authorization;
+  // "Bearer <user token>" sent by a service calling on a user's behalf.
+  std::string on_behalf_of;
+  // The name in the client's certificate under mutual TLS: a service
+  // identity. Empty without mutual TLS.
+  std::string peer;
+};
+
 class Authenticator {
  public:
   // `directory` is usually a CachedStaffDirectory.
@@ -75,7 +87,22 @@ class Authenticator {
   // UNAVAILABLE when the directory cannot say (fail closed).
   absl::StatusOr<Caller> Authenticate(absl::string_view authorization);
 
+  // The caller behind `credentials`:
+  // - a user's token alone: that user (as above);
+  // - a service identity alone (a certificate, or a service token): that
+  //   service, acting on its own behalf;
+  // - a service identity and a user's token (on_behalf_of, or the
+  //   authorization header under mutual TLS): the user, with `service` set.
+  //   Both are checked: the service's credential and the user's standing.
+  // UNAUTHENTICATED for none, any bad one, a certificate and a service
+  // token that disagree, or on_behalf_of without a service identity.
+  absl::StatusOr<Caller> Authenticate(const Credentials& credentials);
+
  private:
+  absl::StatusOr<TokenClaims> VerifyBearer(absl::string_view header,
+                                           absl::string_view name) const;
+  absl::StatusOr<Caller> UserOf(const TokenClaims& claims);
+
   const TokenVerifier& verifier_;
   StaffDirectory& directory_;
 };

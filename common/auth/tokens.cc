@@ -98,9 +98,26 @@ absl::Status WhatFailed(const std::error_code& ec) {
   return Unauthenticated("is malformed");
 }
 
+absl::StatusOr<TokenClaims> WithExpiry(const jwt::jwt_object& token,
+                                       TokenClaims claims);
+
 // The identity claims, each present and well formed.
 absl::StatusOr<TokenClaims> ClaimsOf(const jwt::jwt_object& token) {
   TokenClaims claims;
+  claims.service = StringClaim(token, "svc");
+  if (!claims.service.empty()) {
+    // A service token names a service and nothing else: no person, so no
+    // organisation or role to borrow.
+    if (!CheckResourceId("svc", claims.service).ok()) {
+      return Unauthenticated("carries a malformed service name (svc)");
+    }
+    if (!StringClaim(token, "sub").empty() ||
+        !StringClaim(token, "org").empty() ||
+        !StringClaim(token, "role").empty()) {
+      return Unauthenticated("mixes a service (svc) with a user's claims");
+    }
+    return WithExpiry(token, std::move(claims));
+  }
   claims.user = StringClaim(token, "sub");
   claims.organisation = StringClaim(token, "org");
   claims.role = StringClaim(token, "role");
@@ -117,6 +134,11 @@ absl::StatusOr<TokenClaims> ClaimsOf(const jwt::jwt_object& token) {
   if (!claims.team.empty() && !CheckResourceId("team", claims.team).ok()) {
     return Unauthenticated("carries a malformed team");
   }
+  return WithExpiry(token, std::move(claims));
+}
+
+absl::StatusOr<TokenClaims> WithExpiry(const jwt::jwt_object& token,
+                                       TokenClaims claims) {
   const nlohmann::json& payload = token.payload().create_json_obj();
   auto exp = payload.find("exp");
   if (exp == payload.end() || !exp->is_number_integer()) {
@@ -211,9 +233,13 @@ absl::StatusOr<std::string> TokenIssuer::Issue(const TokenClaims& claims,
     if (!key_.id.empty()) token.header().add_header("kid", key_.id);
     token.add_claim("iss", settings_.issuer);
     token.add_claim("aud", settings_.audience);
-    token.add_claim("sub", claims.user);
-    token.add_claim("org", claims.organisation);
-    token.add_claim("role", claims.role);
+    if (!claims.service.empty()) {
+      token.add_claim("svc", claims.service);
+    } else {
+      token.add_claim("sub", claims.user);
+      token.add_claim("org", claims.organisation);
+      token.add_claim("role", claims.role);
+    }
     token.add_claim("iat", absl::ToUnixSeconds(now));
     token.add_claim("nbf", absl::ToUnixSeconds(now));
     token.add_claim("exp", absl::ToUnixSeconds(now + lifetime));

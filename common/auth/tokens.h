@@ -1,6 +1,7 @@
 // Signed bearer tokens (JWT, RFC 7519) that say who is calling: the user
 // ("sub"), their organisation ("org"), role ("role", a StaffRole name) and
-// team ("team"). Verification checks, in this order: the algorithm in the
+// team ("team"); or, for a service token, the service ("svc") alone.
+// Verification checks, in this order: the algorithm in the
 // token's header is the one pinned by configuration (never chosen by the
 // token, so "none" and algorithm confusion are refused), the key named by
 // "kid" is one configured (two at once while keys rotate), the signature,
@@ -28,6 +29,9 @@ struct TokenClaims {
   std::string role;          // "role": an employability.type.v1.StaffRole name
   std::string team;          // "team": optional team id
   absl::Time expiry;         // "exp"
+  // "svc": a service token names a service and no user, organisation or
+  // role; the other fields are then empty.
+  std::string service;
 };
 
 struct TokenKey {

@@ -8,6 +8,10 @@
 #include <memory>
 #include <vector>
 
+#include "absl/status/statusor.h"
+
+#include "common/auth/authenticator.h"
+#include "common/server/outgoing.h"
 #include "common/server/server.h"
 #include "common/server/worker_pool.h"
 #include "common/storage/keys.h"
@@ -17,6 +21,22 @@
 
 namespace employability::server {
 
+// What a process has made before its modules: enough to reach the staff
+// directory that its authenticator asks.
+struct ProcessParts {
+  storage::Store& store;
+  const Clock& clock;
+  IdSource& ids;
+  const storage::KeyHasher& key_hasher;
+  const OutgoingIdentity& outgoing;
+};
+
+// Where a process learns callers' standings: the partners service's
+// directory, read in-process when the process hosts it, else over gRPC.
+using StaffDirectoryFactory =
+    std::function<absl::StatusOr<std::unique_ptr<auth::StaffDirectory>>(
+        const ProcessParts&)>;
+
 // Everything a service depends on, passed in (never global) so tests swap it.
 struct ServiceDeps {
   storage::Store& store;
@@ -25,6 +45,11 @@ struct ServiceDeps {
   WorkerPool& workers;
   prometheus::Registry& metrics;
   const storage::KeyHasher& key_hasher;  // key parts from personal data
+  // Who is calling: shared by every module's call gate (auth/call_gate.h),
+  // so that they share one cache of staff standings.
+  auth::Authenticator& authenticator;
+  // How the module identifies itself when it calls another service.
+  const OutgoingIdentity& outgoing;
 };
 
 class ServiceModule {

@@ -7,12 +7,16 @@
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/server_callback.h>
 
+#include <string>
 #include <type_traits>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "common/auth/call_gate.h"
 #include "common/auth/caller.h"
 #include "common/server/worker_pool.h"
 #include "common/status/grpc_status.h"
@@ -55,31 +59,56 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* context,
   return reactor;
 }
 
-// The shape of every unary method of a service adapter: establish the
-// caller, run the domain call on a worker, copy its result into the response.
-//   return Serve(context, workers_, response, [=](const auth::Caller& caller) {
-//     return records_.Get(caller, *request);
-//   });
+// The edge of one gRPC service: every unary method of its adapter passes
+// through Serve, which admits the caller at the service's call gate (who is
+// calling, and may they call this method), runs the domain call on a worker
+// and copies its result into the response.
+//
+//   return edge_.Serve(context, "GetParticipant", response,
+//                      [=](const auth::Caller& caller) {
+//                        return records_.Get(caller, *request);
+//                      });
+//
 // `call` returns absl::StatusOr<Response>, or absl::Status for methods whose
-// response is google.protobuf.Empty.
-template <typename Response, typename Call>
-grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
-                                WorkerPool& workers, Response* response,
-                                Call call) {
-  return ServeUnary(
-      context, workers, [context, response, call]() -> absl::Status {
-        absl::StatusOr<auth::Caller> caller = auth::CallerFrom(*context);
-        if (!caller.ok()) return caller.status();
-        auto result = call(*caller);
-        if constexpr (std::is_same_v<decltype(result), absl::Status>) {
-          return result;
-        } else {
-          if (!result.ok()) return result.status();
-          *response = *std::move(result);
-          return absl::OkStatus();
-        }
-      });
-}
+// response is google.protobuf.Empty. `method` is the method's name as the
+// proto spells it: the access policy is looked up by it, so a wrong name is
+// denied to everyone (and the access-matrix test catches it).
+class ServiceEdge {
+ public:
+  // `service` is the full service name ("employability.participants.v1.
+  // Participants"); gate and workers outlive the edge.
+  ServiceEdge(absl::string_view service, const auth::CallGate& gate,
+              WorkerPool& workers)
+      : prefix_(absl::StrCat("/", service, "/")),
+        gate_(gate),
+        workers_(workers) {}
+
+  template <typename Response, typename Call>
+  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
+                                  absl::string_view method, Response* response,
+                                  Call call) const {
+    return ServeUnary(
+        context, workers_,
+        [this, context, method, response, call]() -> absl::Status {
+          absl::StatusOr<auth::Caller> caller =
+              gate_.Admit(*context, absl::StrCat(prefix_, method));
+          if (!caller.ok()) return caller.status();
+          auto result = call(*caller);
+          if constexpr (std::is_same_v<decltype(result), absl::Status>) {
+            return result;
+          } else {
+            if (!result.ok()) return result.status();
+            *response = *std::move(result);
+            return absl::OkStatus();
+          }
+        });
+  }
+
+ private:
+  const std::string prefix_;  // "/<service>/"
+  const auth::CallGate& gate_;
+  WorkerPool& workers_;
+};
 
 }  // namespace employability::server
 

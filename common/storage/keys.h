@@ -24,6 +24,8 @@
 //   service's streams
 //                                        (its own slot; written once per
 //                                        tenancy, outside the atomic batch)
+//   employability:{c:north-west-1}:audit:trail   the tenancy's audit trail
+//   employability:audit:trails           the index of audited tenancies
 #ifndef EMPLOYABILITY_COMMON_STORAGE_KEYS_H_
 #define EMPLOYABILITY_COMMON_STORAGE_KEYS_H_
 
@@ -96,6 +98,23 @@ class KeyHasher {
 // The set of every event stream a service has written to.
 inline std::string StreamRegistry(absl::string_view service) {
   return absl::StrCat("employability:", service, ":streams");
+}
+
+// The audit trail of a tenancy: one append-only stream of
+// employability.audit.v1.AuditEntry, in the tenancy's hash slot so that a
+// write's entry commits in the write's own batch. Every service appends to
+// it (through common/audit); only the audit service reads it.
+//   employability:{c:north-west-1}:audit:trail
+inline std::string AuditStream(absl::string_view tenancy) {
+  return absl::StrCat("employability:{", tenancy, "}:audit:trail");
+}
+
+// The index (lexical) of every tenancy that has an audit trail, so that the
+// audit service finds every stream. Its own slot; written once per tenancy
+// per process, outside the atomic batch.
+//   employability:audit:trails
+inline std::string AuditStreamRegistry() {
+  return "employability:audit:trails";
 }
 
 }  // namespace employability::storage

@@ -7,18 +7,16 @@
 namespace employability::participants {
 namespace {
 
-using server::Serve;
-
 class ActionPlansService final : public v1::ActionPlans::CallbackService {
  public:
-  ActionPlansService(ActionPlanRecords& records, server::WorkerPool& workers)
-      : records_(records), workers_(workers) {}
+  ActionPlansService(ActionPlanRecords& records, server::ServiceEdge edge)
+      : records_(records), edge_(std::move(edge)) {}
 
   grpc::ServerUnaryReactor* CreateActionPlan(
       grpc::CallbackServerContext* context,
       const v1::CreateActionPlanRequest* request,
       v1::ActionPlan* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "CreateActionPlan", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.Create(caller, *request);
                  });
@@ -27,7 +25,7 @@ class ActionPlansService final : public v1::ActionPlans::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::GetActionPlanRequest* request,
       v1::ActionPlan* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "GetActionPlan", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.Get(caller, *request);
                  });
@@ -36,7 +34,7 @@ class ActionPlansService final : public v1::ActionPlans::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ListActionPlansRequest* request,
       v1::ListActionPlansResponse* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "ListActionPlans", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.List(caller, *request);
                  });
@@ -45,7 +43,7 @@ class ActionPlansService final : public v1::ActionPlans::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::UpdateActionPlanRequest* request,
       v1::ActionPlan* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "UpdateActionPlan", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.Update(caller, *request);
                  });
@@ -54,7 +52,7 @@ class ActionPlansService final : public v1::ActionPlans::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::AgreeActionPlanRequest* request,
       v1::ActionPlan* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "AgreeActionPlan", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.Agree(caller, *request);
                  });
@@ -63,7 +61,7 @@ class ActionPlansService final : public v1::ActionPlans::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ReviewActionPlanRequest* request,
       v1::ActionPlan* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "ReviewActionPlan", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.Review(caller, *request);
                  });
@@ -71,13 +69,13 @@ class ActionPlansService final : public v1::ActionPlans::CallbackService {
 
  private:
   ActionPlanRecords& records_;
-  server::WorkerPool& workers_;
+  const server::ServiceEdge edge_;
 };
 
 class ActionPlansModule final : public server::ServiceModule {
  public:
-  ActionPlansModule(CaseFiles& files, server::WorkerPool& workers)
-      : files_(files), records_(files), service_(records_, workers) {}
+  ActionPlansModule(CaseFiles& files, server::ServiceEdge edge)
+      : files_(files), records_(files), service_(records_, std::move(edge)) {}
 
   std::vector<server::HostedService> Services() override {
     return {{&service_, v1::ActionPlans::service_full_name(),
@@ -93,8 +91,10 @@ class ActionPlansModule final : public server::ServiceModule {
 }  // namespace
 
 std::unique_ptr<server::ServiceModule> NewActionPlansModule(
-    CaseFiles& files, const server::ServiceDeps& deps) {
-  return std::make_unique<ActionPlansModule>(files, deps.workers);
+    CaseFiles& files, const server::ServiceDeps& deps,
+    const auth::CallGate& gate) {
+  return std::make_unique<ActionPlansModule>(files, server::ServiceEdge(v1::ActionPlans::service_full_name(), gate,
+                                             deps.workers));
 }
 
 }  // namespace employability::participants

@@ -7,18 +7,16 @@
 namespace employability::participants {
 namespace {
 
-using server::Serve;
-
 class CaseReviewsService final : public v1::CaseReviews::CallbackService {
  public:
-  CaseReviewsService(CaseReviewRecords& records, server::WorkerPool& workers)
-      : records_(records), workers_(workers) {}
+  CaseReviewsService(CaseReviewRecords& records, server::ServiceEdge edge)
+      : records_(records), edge_(std::move(edge)) {}
 
   grpc::ServerUnaryReactor* CreateCaseReview(
       grpc::CallbackServerContext* context,
       const v1::CreateCaseReviewRequest* request,
       v1::CaseReview* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "CreateCaseReview", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.Create(caller, *request);
                  });
@@ -27,7 +25,7 @@ class CaseReviewsService final : public v1::CaseReviews::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::GetCaseReviewRequest* request,
       v1::CaseReview* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "GetCaseReview", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.Get(caller, *request);
                  });
@@ -36,7 +34,7 @@ class CaseReviewsService final : public v1::CaseReviews::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ListCaseReviewsRequest* request,
       v1::ListCaseReviewsResponse* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "ListCaseReviews", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.List(caller, *request);
                  });
@@ -44,13 +42,13 @@ class CaseReviewsService final : public v1::CaseReviews::CallbackService {
 
  private:
   CaseReviewRecords& records_;
-  server::WorkerPool& workers_;
+  const server::ServiceEdge edge_;
 };
 
 class CaseReviewsModule final : public server::ServiceModule {
  public:
-  CaseReviewsModule(CaseFiles& files, server::WorkerPool& workers)
-      : files_(files), records_(files), service_(records_, workers) {}
+  CaseReviewsModule(CaseFiles& files, server::ServiceEdge edge)
+      : files_(files), records_(files), service_(records_, std::move(edge)) {}
 
   std::vector<server::HostedService> Services() override {
     return {{&service_, v1::CaseReviews::service_full_name(),
@@ -66,8 +64,10 @@ class CaseReviewsModule final : public server::ServiceModule {
 }  // namespace
 
 std::unique_ptr<server::ServiceModule> NewCaseReviewsModule(
-    CaseFiles& files, const server::ServiceDeps& deps) {
-  return std::make_unique<CaseReviewsModule>(files, deps.workers);
+    CaseFiles& files, const server::ServiceDeps& deps,
+    const auth::CallGate& gate) {
+  return std::make_unique<CaseReviewsModule>(files, server::ServiceEdge(v1::CaseReviews::service_full_name(), gate,
+                                             deps.workers));
 }
 
 }  // namespace employability::participants

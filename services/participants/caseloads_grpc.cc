@@ -8,17 +8,15 @@
 namespace employability::participants {
 namespace {
 
-using server::Serve;
-
 class CaseloadsService final : public v1::Caseloads::CallbackService {
  public:
-  CaseloadsService(CaseloadRecords& records, server::WorkerPool& workers)
-      : records_(records), workers_(workers) {}
+  CaseloadsService(CaseloadRecords& records, server::ServiceEdge edge)
+      : records_(records), edge_(std::move(edge)) {}
 
   grpc::ServerUnaryReactor* GetCaseload(grpc::CallbackServerContext* context,
                                         const v1::GetCaseloadRequest* request,
                                         v1::Caseload* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "GetCaseload", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.GetCaseload(caller, *request);
                  });
@@ -27,7 +25,7 @@ class CaseloadsService final : public v1::Caseloads::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ReassignParticipantsRequest* request,
       v1::ReassignParticipantsResponse* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "ReassignParticipants", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.ReassignParticipants(caller, *request);
                  });
@@ -35,16 +33,16 @@ class CaseloadsService final : public v1::Caseloads::CallbackService {
 
  private:
   CaseloadRecords& records_;
-  server::WorkerPool& workers_;
+  const server::ServiceEdge edge_;
 };
 
 class CaseloadsModule final : public server::ServiceModule {
  public:
   CaseloadsModule(CaseFiles& files, v1::ContactStandards standards,
-                  server::WorkerPool& workers)
+                  server::ServiceEdge edge)
       : files_(files),
         records_(files, std::move(standards)),
-        service_(records_, workers) {}
+        service_(records_, std::move(edge)) {}
 
   std::vector<server::HostedService> Services() override {
     return {{&service_, v1::Caseloads::service_full_name(),
@@ -60,9 +58,11 @@ class CaseloadsModule final : public server::ServiceModule {
 }  // namespace
 
 std::unique_ptr<server::ServiceModule> NewCaseloadsModule(
-    CaseFiles& files, const server::ServiceDeps& deps) {
+    CaseFiles& files, const server::ServiceDeps& deps,
+    const auth::CallGate& gate) {
   return std::make_unique<CaseloadsModule>(files, CompiledContactStandards(),
-                                           deps.workers);
+                                           server::ServiceEdge(v1::Caseloads::service_full_name(), gate,
+                                             deps.workers));
 }
 
 }  // namespace employability::participants

@@ -14,6 +14,8 @@ namespace employability::participants {
 // data/contact_standards.textproto.
 const char* BarrierTypesText();
 const char* ContactStandardsText();
+// access_policy.textproto: who may call what (common/auth/access_policy.h).
+const char* AccessPolicyText();
 
 // Parses a catalogue; INTERNAL naming the file when it does not parse or an
 // entry is malformed (a code missing, repeated, or not [a-z0-9-]).

@@ -12,18 +12,16 @@
 namespace employability::participants {
 namespace {
 
-using server::Serve;
-
 class ContactsService final : public v1::Contacts::CallbackService {
  public:
   ContactsService(ContactRecords& records, CaseloadRecords& caseloads,
-                  server::WorkerPool& workers)
-      : records_(records), caseloads_(caseloads), workers_(workers) {}
+                  server::ServiceEdge edge)
+      : records_(records), caseloads_(caseloads), edge_(std::move(edge)) {}
 
   grpc::ServerUnaryReactor* CreateContact(
       grpc::CallbackServerContext* context,
       const v1::CreateContactRequest* request, v1::Contact* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "CreateContact", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.Create(caller, *request);
                  });
@@ -31,7 +29,7 @@ class ContactsService final : public v1::Contacts::CallbackService {
   grpc::ServerUnaryReactor* GetContact(grpc::CallbackServerContext* context,
                                        const v1::GetContactRequest* request,
                                        v1::Contact* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "GetContact", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.Get(caller, *request);
                  });
@@ -40,7 +38,7 @@ class ContactsService final : public v1::Contacts::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ListContactsRequest* request,
       v1::ListContactsResponse* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "ListContacts", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.List(caller, *request);
                  });
@@ -48,7 +46,7 @@ class ContactsService final : public v1::Contacts::CallbackService {
   grpc::ServerUnaryReactor* UpdateContact(
       grpc::CallbackServerContext* context,
       const v1::UpdateContactRequest* request, v1::Contact* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "UpdateContact", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.Update(caller, *request);
                  });
@@ -57,7 +55,7 @@ class ContactsService final : public v1::Contacts::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::GetContactStandardRequest* request,
       v1::ContactStandard* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "GetContactStandard", response,
                  [this, request](const auth::Caller&) {
                    return records_.GetStandard(*request);
                  });
@@ -67,7 +65,7 @@ class ContactsService final : public v1::Contacts::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ListOverdueParticipantsRequest* request,
       v1::ListOverdueParticipantsResponse* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "ListOverdueParticipants", response,
                  [this, request](const auth::Caller& caller) {
                    return caseloads_.ListOverdueParticipants(caller, *request);
                  });
@@ -76,17 +74,17 @@ class ContactsService final : public v1::Contacts::CallbackService {
  private:
   ContactRecords& records_;
   CaseloadRecords& caseloads_;
-  server::WorkerPool& workers_;
+  const server::ServiceEdge edge_;
 };
 
 class ContactsModule final : public server::ServiceModule {
  public:
   ContactsModule(CaseFiles& files, const v1::ContactStandards& standards,
-                 server::WorkerPool& workers)
+                 server::ServiceEdge edge)
       : files_(files),
         records_(files, standards),
         caseloads_(files, standards),
-        service_(records_, caseloads_, workers) {}
+        service_(records_, caseloads_, std::move(edge)) {}
 
   std::vector<server::HostedService> Services() override {
     return {{&service_, v1::Contacts::service_full_name(),
@@ -110,9 +108,11 @@ v1::ContactStandards CompiledContactStandards() {
 }
 
 std::unique_ptr<server::ServiceModule> NewContactsModule(
-    CaseFiles& files, const server::ServiceDeps& deps) {
+    CaseFiles& files, const server::ServiceDeps& deps,
+    const auth::CallGate& gate) {
   return std::make_unique<ContactsModule>(files, CompiledContactStandards(),
-                                          deps.workers);
+                                          server::ServiceEdge(v1::Contacts::service_full_name(), gate,
+                                             deps.workers));
 }
 
 }  // namespace employability::participants

@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "common/auth/call_gate.h"
 #include "common/server/module.h"
 #include "employability/participants/v1/contacts.pb.h"
 #include "services/participants/case_file.h"
@@ -13,7 +14,8 @@ namespace employability::participants {
 
 // The Contacts service over `files` (which outlives it).
 std::unique_ptr<server::ServiceModule> NewContactsModule(
-    CaseFiles& files, const server::ServiceDeps& deps);
+    CaseFiles& files, const server::ServiceDeps& deps,
+    const auth::CallGate& gate);
 
 // The contact standards compiled in from data/contact_standards.textproto,
 // which Contacts and Caseloads both apply. A bad file is fatal: a build

@@ -7,19 +7,17 @@
 namespace employability::participants {
 namespace {
 
-using server::Serve;
-
 class GroupSessionsService final : public v1::GroupSessions::CallbackService {
  public:
   GroupSessionsService(GroupSessionRecords& records,
-                       server::WorkerPool& workers)
-      : records_(records), workers_(workers) {}
+                       server::ServiceEdge edge)
+      : records_(records), edge_(std::move(edge)) {}
 
   grpc::ServerUnaryReactor* CreateGroupSession(
       grpc::CallbackServerContext* context,
       const v1::CreateGroupSessionRequest* request,
       v1::GroupSession* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "CreateGroupSession", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.Create(caller, *request);
                  });
@@ -28,7 +26,7 @@ class GroupSessionsService final : public v1::GroupSessions::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::GetGroupSessionRequest* request,
       v1::GroupSession* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "GetGroupSession", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.Get(caller, *request);
                  });
@@ -37,7 +35,7 @@ class GroupSessionsService final : public v1::GroupSessions::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ListGroupSessionsRequest* request,
       v1::ListGroupSessionsResponse* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "ListGroupSessions", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.List(caller, *request);
                  });
@@ -46,7 +44,7 @@ class GroupSessionsService final : public v1::GroupSessions::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::UpdateGroupSessionRequest* request,
       v1::GroupSession* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "UpdateGroupSession", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.Update(caller, *request);
                  });
@@ -55,7 +53,7 @@ class GroupSessionsService final : public v1::GroupSessions::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::RecordAttendanceRequest* request,
       v1::GroupSession* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "RecordAttendance", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.RecordAttendance(caller, *request);
                  });
@@ -64,7 +62,7 @@ class GroupSessionsService final : public v1::GroupSessions::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::RecordEvaluationRequest* request,
       v1::GroupSession* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "RecordEvaluation", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.RecordEvaluation(caller, *request);
                  });
@@ -73,7 +71,7 @@ class GroupSessionsService final : public v1::GroupSessions::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::RecordFollowUpRequest* request,
       v1::GroupSession* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "RecordFollowUp", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.RecordFollowUp(caller, *request);
                  });
@@ -81,13 +79,13 @@ class GroupSessionsService final : public v1::GroupSessions::CallbackService {
 
  private:
   GroupSessionRecords& records_;
-  server::WorkerPool& workers_;
+  const server::ServiceEdge edge_;
 };
 
 class GroupSessionsModule final : public server::ServiceModule {
  public:
-  GroupSessionsModule(CaseFiles& files, server::WorkerPool& workers)
-      : files_(files), records_(files), service_(records_, workers) {}
+  GroupSessionsModule(CaseFiles& files, server::ServiceEdge edge)
+      : files_(files), records_(files), service_(records_, std::move(edge)) {}
 
   std::vector<server::HostedService> Services() override {
     return {{&service_, v1::GroupSessions::service_full_name(),
@@ -103,8 +101,10 @@ class GroupSessionsModule final : public server::ServiceModule {
 }  // namespace
 
 std::unique_ptr<server::ServiceModule> NewGroupSessionsModule(
-    CaseFiles& files, const server::ServiceDeps& deps) {
-  return std::make_unique<GroupSessionsModule>(files, deps.workers);
+    CaseFiles& files, const server::ServiceDeps& deps,
+    const auth::CallGate& gate) {
+  return std::make_unique<GroupSessionsModule>(files, server::ServiceEdge(v1::GroupSessions::service_full_name(), gate,
+                                             deps.workers));
 }
 
 }  // namespace employability::participants

@@ -7,20 +7,18 @@
 namespace employability::participants {
 namespace {
 
-using server::Serve;
-
 class ParticipantDataService final
     : public v1::ParticipantData::CallbackService {
  public:
   ParticipantDataService(ParticipantDataRecords& records,
-                         server::WorkerPool& workers)
-      : records_(records), workers_(workers) {}
+                         server::ServiceEdge edge)
+      : records_(records), edge_(std::move(edge)) {}
 
   grpc::ServerUnaryReactor* ExportParticipantData(
       grpc::CallbackServerContext* context,
       const v1::ExportParticipantDataRequest* request,
       v1::ParticipantDataExport* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "ExportParticipantData", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.Export(caller, *request);
                  });
@@ -29,7 +27,7 @@ class ParticipantDataService final
       grpc::CallbackServerContext* context,
       const v1::EraseParticipantRequest* request,
       v1::Participant* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "EraseParticipant", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.Erase(caller, *request);
                  });
@@ -37,13 +35,13 @@ class ParticipantDataService final
 
  private:
   ParticipantDataRecords& records_;
-  server::WorkerPool& workers_;
+  const server::ServiceEdge edge_;
 };
 
 class ParticipantDataModule final : public server::ServiceModule {
  public:
-  ParticipantDataModule(CaseFiles& files, server::WorkerPool& workers)
-      : files_(files), records_(files), service_(records_, workers) {}
+  ParticipantDataModule(CaseFiles& files, server::ServiceEdge edge)
+      : files_(files), records_(files), service_(records_, std::move(edge)) {}
 
   std::vector<server::HostedService> Services() override {
     return {{&service_, v1::ParticipantData::service_full_name(),
@@ -59,8 +57,10 @@ class ParticipantDataModule final : public server::ServiceModule {
 }  // namespace
 
 std::unique_ptr<server::ServiceModule> NewParticipantDataModule(
-    CaseFiles& files, const server::ServiceDeps& deps) {
-  return std::make_unique<ParticipantDataModule>(files, deps.workers);
+    CaseFiles& files, const server::ServiceDeps& deps,
+    const auth::CallGate& gate) {
+  return std::make_unique<ParticipantDataModule>(files, server::ServiceEdge(v1::ParticipantData::service_full_name(), gate,
+                                             deps.workers));
 }
 
 }  // namespace employability::participants

@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "common/auth/call_gate.h"
 #include "common/server/module.h"
 #include "services/participants/case_file.h"
 
@@ -12,7 +13,8 @@ namespace employability::participants {
 
 // The ParticipantData service over `files` (which outlives it).
 std::unique_ptr<server::ServiceModule> NewParticipantDataModule(
-    CaseFiles& files, const server::ServiceDeps& deps);
+    CaseFiles& files, const server::ServiceDeps& deps,
+    const auth::CallGate& gate);
 
 }  // namespace employability::participants
 

@@ -1,6 +1,7 @@
 #include "services/participants/participants_grpc.h"
 
 #include "common/server/unary.h"
+#include "services/participants/catalogues.h"
 #include "services/participants/action_plans_grpc.h"
 #include "services/participants/barriers_grpc.h"
 #include "services/participants/case_reviews_grpc.h"
@@ -12,12 +13,10 @@
 
 namespace employability::participants {
 
-using server::Serve;
-
 grpc::ServerUnaryReactor* ParticipantsService::CreateParticipant(
     grpc::CallbackServerContext* context,
     const v1::CreateParticipantRequest* request, v1::Participant* response) {
-  return Serve(context, workers_, response,
+  return edge_.Serve(context, "CreateParticipant", response,
                [this, request](const auth::Caller& caller) {
                  return records_.Create(caller, *request);
                });
@@ -26,7 +25,7 @@ grpc::ServerUnaryReactor* ParticipantsService::CreateParticipant(
 grpc::ServerUnaryReactor* ParticipantsService::GetParticipant(
     grpc::CallbackServerContext* context,
     const v1::GetParticipantRequest* request, v1::Participant* response) {
-  return Serve(context, workers_, response,
+  return edge_.Serve(context, "GetParticipant", response,
                [this, request](const auth::Caller& caller) {
                  return records_.Get(caller, *request);
                });
@@ -36,7 +35,7 @@ grpc::ServerUnaryReactor* ParticipantsService::ListParticipants(
     grpc::CallbackServerContext* context,
     const v1::ListParticipantsRequest* request,
     v1::ListParticipantsResponse* response) {
-  return Serve(context, workers_, response,
+  return edge_.Serve(context, "ListParticipants", response,
                [this, request](const auth::Caller& caller) {
                  return records_.List(caller, *request);
                });
@@ -45,7 +44,7 @@ grpc::ServerUnaryReactor* ParticipantsService::ListParticipants(
 grpc::ServerUnaryReactor* ParticipantsService::UpdateParticipant(
     grpc::CallbackServerContext* context,
     const v1::UpdateParticipantRequest* request, v1::Participant* response) {
-  return Serve(context, workers_, response,
+  return edge_.Serve(context, "UpdateParticipant", response,
                [this, request](const auth::Caller& caller) {
                  return records_.Update(caller, *request);
                });
@@ -55,7 +54,7 @@ grpc::ServerUnaryReactor* ParticipantsService::DeleteParticipant(
     grpc::CallbackServerContext* context,
     const v1::DeleteParticipantRequest* request,
     google::protobuf::Empty* response) {
-  return Serve(context, workers_, response,
+  return edge_.Serve(context, "DeleteParticipant", response,
                [this, request](const auth::Caller& caller) {
                  return records_.Delete(caller, *request);
                });
@@ -64,7 +63,7 @@ grpc::ServerUnaryReactor* ParticipantsService::DeleteParticipant(
 grpc::ServerUnaryReactor* ParticipantsService::CreateConsent(
     grpc::CallbackServerContext* context,
     const v1::CreateConsentRequest* request, v1::Consent* response) {
-  return Serve(context, workers_, response,
+  return edge_.Serve(context, "CreateConsent", response,
                [this, request](const auth::Caller& caller) {
                  return records_.CreateConsent(caller, *request);
                });
@@ -73,7 +72,7 @@ grpc::ServerUnaryReactor* ParticipantsService::CreateConsent(
 grpc::ServerUnaryReactor* ParticipantsService::WithdrawConsent(
     grpc::CallbackServerContext* context,
     const v1::WithdrawConsentRequest* request, v1::Consent* response) {
-  return Serve(context, workers_, response,
+  return edge_.Serve(context, "WithdrawConsent", response,
                [this, request](const auth::Caller& caller) {
                  return records_.WithdrawConsent(caller, *request);
                });
@@ -83,7 +82,7 @@ grpc::ServerUnaryReactor* ParticipantsService::ListConsents(
     grpc::CallbackServerContext* context,
     const v1::ListConsentsRequest* request,
     v1::ListConsentsResponse* response) {
-  return Serve(context, workers_, response,
+  return edge_.Serve(context, "ListConsents", response,
                [this, request](const auth::Caller& caller) {
                  return records_.ListConsents(caller, *request);
                });
@@ -92,7 +91,7 @@ grpc::ServerUnaryReactor* ParticipantsService::ListConsents(
 grpc::ServerUnaryReactor* ParticipantsService::UpdateEqualityData(
     grpc::CallbackServerContext* context,
     const v1::UpdateEqualityDataRequest* request, v1::EqualityData* response) {
-  return Serve(context, workers_, response,
+  return edge_.Serve(context, "UpdateEqualityData", response,
                [this, request](const auth::Caller& caller) {
                  return records_.UpdateEqualityData(caller, *request);
                });
@@ -101,7 +100,7 @@ grpc::ServerUnaryReactor* ParticipantsService::UpdateEqualityData(
 grpc::ServerUnaryReactor* ParticipantsService::GetEqualityData(
     grpc::CallbackServerContext* context,
     const v1::GetEqualityDataRequest* request, v1::EqualityData* response) {
-  return Serve(context, workers_, response,
+  return edge_.Serve(context, "GetEqualityData", response,
                [this, request](const auth::Caller& caller) {
                  return records_.GetEqualityData(caller, *request);
                });
@@ -110,7 +109,7 @@ grpc::ServerUnaryReactor* ParticipantsService::GetEqualityData(
 grpc::ServerUnaryReactor* ParticipantsService::ExitParticipant(
     grpc::CallbackServerContext* context,
     const v1::ExitParticipantRequest* request, v1::Participant* response) {
-  return Serve(context, workers_, response,
+  return edge_.Serve(context, "ExitParticipant", response,
                [this, request](const auth::Caller& caller) {
                  return records_.Exit(caller, *request);
                });
@@ -123,14 +122,18 @@ namespace {
 class ParticipantsModule final : public server::ServiceModule {
  public:
   explicit ParticipantsModule(const server::ServiceDeps& deps)
-      : files_(deps.store, deps.clock, deps.ids, deps.key_hasher),
+      : policy_(auth::AccessPolicy::ParseBuiltIn(AccessPolicyText())),
+        gate_(deps.authenticator, policy_),
+        files_(deps.store, deps.clock, deps.ids, deps.key_hasher),
         records_(files_),
-        service_(records_, deps.workers) {
+        service_(records_,
+                 server::ServiceEdge(v1::Participants::service_full_name(),
+                                     gate_, deps.workers)) {
     for (const auto& area :
          {NewBarriersModule, NewActionPlansModule, NewContactsModule,
           NewCaseloadsModule, NewCaseReviewsModule, NewProgressionModule,
           NewGroupSessionsModule, NewParticipantDataModule}) {
-      std::unique_ptr<server::ServiceModule> module = area(files_, deps);
+      std::unique_ptr<server::ServiceModule> module = area(files_, deps, gate_);
       if (module != nullptr) areas_.push_back(std::move(module));
     }
   }
@@ -148,6 +151,10 @@ class ParticipantsModule final : public server::ServiceModule {
   }
 
  private:
+  // Who may call what, for every service of the module
+  // (access_policy.textproto).
+  const auth::AccessPolicy policy_;
+  const auth::CallGate gate_;
   CaseFiles files_;
   ParticipantRecords records_;
   ParticipantsService service_;

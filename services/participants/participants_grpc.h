@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "common/server/module.h"
-#include "common/server/worker_pool.h"
+#include "common/server/unary.h"
 #include "employability/participants/v1/participants.grpc.pb.h"
 #include "services/participants/participant_records.h"
 
@@ -14,8 +14,8 @@ namespace employability::participants {
 
 class ParticipantsService final : public v1::Participants::CallbackService {
  public:
-  ParticipantsService(ParticipantRecords& records, server::WorkerPool& workers)
-      : records_(records), workers_(workers) {}
+  ParticipantsService(ParticipantRecords& records, server::ServiceEdge edge)
+      : records_(records), edge_(std::move(edge)) {}
 
   grpc::ServerUnaryReactor* CreateParticipant(
       grpc::CallbackServerContext* context,
@@ -63,7 +63,7 @@ class ParticipantsService final : public v1::Participants::CallbackService {
 
  private:
   ParticipantRecords& records_;
-  server::WorkerPool& workers_;
+  const server::ServiceEdge edge_;
 };
 
 // The participants service as a module of a server (suite or standalone).

@@ -10,17 +10,15 @@
 namespace employability::participants {
 namespace {
 
-using server::Serve;
-
 class ProgressionService final : public v1::Progression::CallbackService {
  public:
-  ProgressionService(ProgressionRecords& records, server::WorkerPool& workers)
-      : records_(records), workers_(workers) {}
+  ProgressionService(ProgressionRecords& records, server::ServiceEdge edge)
+      : records_(records), edge_(std::move(edge)) {}
 
   grpc::ServerUnaryReactor* CreateJob(grpc::CallbackServerContext* context,
                                       const v1::CreateJobRequest* request,
                                       v1::Job* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "CreateJob", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.CreateJob(caller, *request);
                  });
@@ -28,7 +26,7 @@ class ProgressionService final : public v1::Progression::CallbackService {
   grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* context,
                                    const v1::GetJobRequest* request,
                                    v1::Job* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "GetJob", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.GetJob(caller, *request);
                  });
@@ -36,7 +34,7 @@ class ProgressionService final : public v1::Progression::CallbackService {
   grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext* context,
                                      const v1::ListJobsRequest* request,
                                      v1::ListJobsResponse* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "ListJobs", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.ListJobs(caller, *request);
                  });
@@ -44,7 +42,7 @@ class ProgressionService final : public v1::Progression::CallbackService {
   grpc::ServerUnaryReactor* EndJob(grpc::CallbackServerContext* context,
                                    const v1::EndJobRequest* request,
                                    v1::Job* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "EndJob", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.EndJob(caller, *request);
                  });
@@ -53,7 +51,7 @@ class ProgressionService final : public v1::Progression::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::RecordRetentionCheckRequest* request,
       v1::Job* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "RecordRetentionCheck", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.RecordRetentionCheck(caller, *request);
                  });
@@ -62,7 +60,7 @@ class ProgressionService final : public v1::Progression::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::CreateEarningsEvidenceRequest* request,
       v1::EarningsEvidence* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "CreateEarningsEvidence", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.CreateEarningsEvidence(caller, *request);
                  });
@@ -71,7 +69,7 @@ class ProgressionService final : public v1::Progression::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ListEarningsEvidenceRequest* request,
       v1::ListEarningsEvidenceResponse* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "ListEarningsEvidence", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.ListEarningsEvidence(caller, *request);
                  });
@@ -80,7 +78,7 @@ class ProgressionService final : public v1::Progression::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::RecordJobOutcomeRequest* request,
       v1::Participant* response) override {
-    return Serve(context, workers_, response,
+    return edge_.Serve(context, "RecordJobOutcome", response,
                  [this, request](const auth::Caller& caller) {
                    return records_.RecordJobOutcome(caller, *request);
                  });
@@ -88,13 +86,13 @@ class ProgressionService final : public v1::Progression::CallbackService {
 
  private:
   ProgressionRecords& records_;
-  server::WorkerPool& workers_;
+  const server::ServiceEdge edge_;
 };
 
 class ProgressionModule final : public server::ServiceModule {
  public:
-  ProgressionModule(CaseFiles& files, server::WorkerPool& workers)
-      : files_(files), records_(files), service_(records_, workers) {}
+  ProgressionModule(CaseFiles& files, server::ServiceEdge edge)
+      : files_(files), records_(files), service_(records_, std::move(edge)) {}
 
   std::vector<server::HostedService> Services() override {
     return {{&service_, v1::Progression::service_full_name(),
@@ -110,8 +108,10 @@ class ProgressionModule final : public server::ServiceModule {
 }  // namespace
 
 std::unique_ptr<server::ServiceModule> NewProgressionModule(
-    CaseFiles& files, const server::ServiceDeps& deps) {
-  return std::make_unique<ProgressionModule>(files, deps.workers);
+    CaseFiles& files, const server::ServiceDeps& deps,
+    const auth::CallGate& gate) {
+  return std::make_unique<ProgressionModule>(files, server::ServiceEdge(v1::Progression::service_full_name(), gate,
+                                             deps.workers));
 }
 
 }  // namespace employability::participants

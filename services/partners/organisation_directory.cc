@@ -367,6 +367,30 @@ OrganisationDirectory::OrganisationDirectory(
       key_hasher_(key_hasher),
       events_(kServiceKeyspace, clock, ids) {}
 
+namespace {
+
+// The record-level half of the access policy (access_policy.textproto):
+// staff records and an organisation's own entry are reached only from
+// inside that organisation. The answer is the same whether or not the
+// organisation or user exists, so it reveals neither.
+absl::Status CheckReach(const auth::Caller& caller,
+                        absl::string_view organisation) {
+  if (caller.is_service() || caller.scope == auth::v1::ANY) {
+    return absl::OkStatus();
+  }
+  const bool own = caller.organisation == organisation;
+  if (own && (caller.scope == auth::v1::OWNING_ORGANISATION ||
+              caller.scope == auth::v1::ORGANISATION)) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(absl::StrCat(
+      "organisations/", organisation,
+      " is managed only by its own staff: organisation ",
+      caller.organisation, " may not reach it"));
+}
+
+}  // namespace
+
 KeySpace OrganisationDirectory::DirectoryKeys() const {
   return KeySpace(kServiceKeyspace, kDirectoryTenancy);
 }
@@ -440,6 +464,24 @@ OrganisationDirectory::LoadOrganisation(absl::string_view field,
   return Loaded<v1::Organisation>{std::move(organisation), record->version};
 }
 
+absl::Status OrganisationDirectory::CheckMayOnboard(
+    const auth::Caller& caller) {
+  if (caller.is_service()) return absl::OkStatus();  // the bootstrap command
+  absl::StatusOr<Loaded<v1::Organisation>> own =
+      LoadOrganisation("caller", caller.organisation);
+  if (absl::IsNotFound(own.status())) {
+    return absl::PermissionDeniedError(
+        "only a prime provider or commissioner onboards organisations");
+  }
+  RETURN_IF_ERROR(own.status());
+  const v1::OrganisationType type = own->message.type();
+  if (type != v1::PRIME_PROVIDER && type != v1::COMMISSIONER) {
+    return absl::PermissionDeniedError(
+        "only a prime provider or commissioner onboards organisations");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::Organisation> OrganisationDirectory::CreateOrganisation(
     const auth::Caller& caller, const v1::CreateOrganisationRequest& request) {
   RETURN_IF_ERROR(
@@ -449,6 +491,7 @@ absl::StatusOr<v1::Organisation> OrganisationDirectory::CreateOrganisation(
   if (!request.has_organisation()) return RequiredField("organisation");
   v1::Organisation organisation = request.organisation();
   RETURN_IF_ERROR(NormaliseOrganisation("organisation", organisation));
+  RETURN_IF_ERROR(CheckMayOnboard(caller));
   // Output-only fields are ours to set, whatever the caller sent.
   const std::string& id = request.organisation_id();
   const google::protobuf::Timestamp now = ToProtoTimestamp(clock_.Now());
@@ -554,6 +597,7 @@ absl::StatusOr<v1::Organisation> OrganisationDirectory::UpdateOrganisation(
   ASSIGN_OR_RETURN(std::string id,
                    ParseOrganisationName("organisation.name",
                                          request.organisation().name()));
+  RETURN_IF_ERROR(CheckReach(caller, id));
   ASSIGN_OR_RETURN(
       std::set<std::string> paths,
       UpdatePaths(request.update_mask(), Updatable(OrganisationFields())));
@@ -623,6 +667,7 @@ absl::StatusOr<v1::StaffUser> OrganisationDirectory::CreateStaffUser(
     const auth::Caller& caller, const v1::CreateStaffUserRequest& request) {
   ASSIGN_OR_RETURN(std::string organisation,
                    ParseOrganisationName("parent", request.parent()));
+  RETURN_IF_ERROR(CheckReach(caller, organisation));
   RETURN_IF_ERROR(CheckResourceId("staff_user_id", request.staff_user_id()));
   RETURN_IF_ERROR(
       idempotency::CheckRequestId("request_id", request.request_id()));
@@ -707,17 +752,19 @@ absl::StatusOr<v1::StaffUser> OrganisationDirectory::ReplayStaffUser(
 }
 
 absl::StatusOr<v1::StaffUser> OrganisationDirectory::GetStaffUser(
-    const auth::Caller&, const v1::GetStaffUserRequest& request) {
+    const auth::Caller& caller, const v1::GetStaffUserRequest& request) {
   ASSIGN_OR_RETURN(StaffName name, ParseStaffName("name", request.name()));
+  RETURN_IF_ERROR(CheckReach(caller, name.organisation));
   ASSIGN_OR_RETURN(Loaded<v1::StaffUser> loaded, LoadStaffUser(name));
   return std::move(loaded.message);
 }
 
 absl::StatusOr<v1::ListStaffUsersResponse>
 OrganisationDirectory::ListStaffUsers(
-    const auth::Caller&, const v1::ListStaffUsersRequest& request) {
+    const auth::Caller& caller, const v1::ListStaffUsersRequest& request) {
   ASSIGN_OR_RETURN(std::string organisation,
                    ParseOrganisationName("parent", request.parent()));
+  RETURN_IF_ERROR(CheckReach(caller, organisation));
   ASSIGN_OR_RETURN(int page_size, PageSize("page_size", request.page_size(),
                                            kDefaultPageSize, kMaxPageSize));
   if (!type::v1::StaffRole_IsValid(request.role())) {
@@ -763,6 +810,7 @@ absl::StatusOr<v1::StaffUser> OrganisationDirectory::UpdateStaffUser(
     const auth::Caller& caller, const v1::UpdateStaffUserRequest& request) {
   ASSIGN_OR_RETURN(StaffName name, ParseStaffName("staff_user.name",
                                                   request.staff_user().name()));
+  RETURN_IF_ERROR(CheckReach(caller, name.organisation));
   ASSIGN_OR_RETURN(
       std::set<std::string> paths,
       UpdatePaths(request.update_mask(), Updatable(StaffUserFields())));

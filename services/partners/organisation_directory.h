@@ -95,6 +95,9 @@ class OrganisationDirectory {
   absl::Status Ready() { return store_.Ping(); }
 
  private:
+  // CreateOrganisation is for the staff of a prime provider or commissioner
+  // (or the bootstrap command, a service on its own behalf).
+  absl::Status CheckMayOnboard(const auth::Caller& caller);
   // A record as read, with the version an optimistic write must check.
   template <typename Message>
   struct Loaded {

@@ -41,12 +41,15 @@ testing::AssertionResult Names(const absl::Status& status,
          << " naming " << field;
 }
 
-// A caller as the metadata names one (no role or team until tokens).
+// A caller the directory lets reach every organisation, so that these
+// tests are about the directory's data: a service on its own behalf, in
+// the organisation whose request ids it uses. Who reaches what as a member
+// of staff is tested on its own (the Reach tests below).
 auth::Caller CallerOf(const std::string& organisation,
                       const std::string& user) {
   auth::Caller caller;
   caller.organisation = organisation;
-  caller.user = user;
+  caller.service = user;
   return caller;
 }
 
@@ -296,7 +299,7 @@ TEST_F(OrganisationDirectoryTest, CreateSetsOutputFieldsAndEmitsOneEvent) {
   EXPECT_EQ(event.aggregate(), "organisations/north-1");
   EXPECT_EQ(event.aggregate_version(), 1);
   EXPECT_EQ(event.acting_organisation(), "prime-north");
-  EXPECT_EQ(event.acting_user(), "admin-1");
+  EXPECT_EQ(event.acting_user(), "");  // a service; staff: the Reach tests
   v1::OrganisationCreated created;
   ASSERT_TRUE(event.payload().UnpackTo(&created));
   EXPECT_EQ(created.facts().organisation(), "organisations/north-1");
@@ -1125,6 +1128,123 @@ TEST_F(OrganisationDirectoryTest, AStoreThatIsDownIsUnavailable) {
   EXPECT_EQ(directory_.Ready().code(), absl::StatusCode::kUnavailable);
   store_.SetUnavailable(false);
   EXPECT_TRUE(directory_.Ready().ok());
+}
+
+}  // namespace
+}  // namespace employability::partners
+
+namespace employability::partners {
+namespace {
+
+// ---- Reach: what a member of staff reaches once the call gate has admitted
+// them with their role's scope (access_policy.textproto).
+
+auth::Caller StaffCaller(const std::string& organisation,
+                         const std::string& user, StaffRole role,
+                         auth::v1::Scope scope) {
+  auth::Caller caller(organisation, user, role);
+  caller.scope = scope;
+  return caller;
+}
+
+class ReachTest : public OrganisationDirectoryTest {};
+
+TEST_F(ReachTest, APrimeAdminOnboardsAndTheEventNamesThem) {
+  CreateOrganisation("prime-north", v1::PRIME_PROVIDER);
+  const auth::Caller admin = StaffCaller(
+      "prime-north", "admin-1", type::v1::ORGANISATION_ADMIN, auth::v1::ANY);
+  ASSERT_TRUE(directory_
+                  .CreateOrganisation(
+                      admin, OrganisationRequest("sub-1", "r1",
+                                                 v1::SUB_CONTRACTOR))
+                  .ok());
+  const auto envelopes = Envelopes("global");
+  ASSERT_FALSE(envelopes.empty());
+  EXPECT_EQ(envelopes.back().acting_organisation(), "prime-north");
+  EXPECT_EQ(envelopes.back().acting_user(), "admin-1");
+}
+
+TEST_F(ReachTest, APartnerAgencyDoesNotOnboard) {
+  CreateOrganisation("agency-1", v1::PARTNER_AGENCY);
+  const auth::Caller admin = StaffCaller(
+      "agency-1", "admin-1", type::v1::ORGANISATION_ADMIN, auth::v1::ANY);
+  const absl::Status status =
+      directory_
+          .CreateOrganisation(admin,
+                              OrganisationRequest("sub-1", "r1",
+                                                  v1::SUB_CONTRACTOR))
+          .status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << status;
+  // Nor does a caller whose organisation is not in the directory.
+  const auth::Caller stranger = StaffCaller(
+      "nowhere", "admin-1", type::v1::ORGANISATION_ADMIN, auth::v1::ANY);
+  EXPECT_EQ(directory_
+                .CreateOrganisation(stranger,
+                                    OrganisationRequest("sub-2", "r2"))
+                .status()
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(ReachTest, AnAdminManagesOnlyTheirOwnOrganisationsStaff) {
+  CreateOrganisation("north-1");
+  CreateOrganisation("east-1");
+  CreateStaff("east-1", "omar");
+  const auth::Caller admin =
+      StaffCaller("north-1", "admin-1", type::v1::ORGANISATION_ADMIN,
+                  auth::v1::OWNING_ORGANISATION);
+  EXPECT_TRUE(directory_
+                  .CreateStaffUser(admin, StaffRequest("north-1", "priya", "r1"))
+                  .ok());
+  const absl::Status other =
+      directory_.CreateStaffUser(admin, StaffRequest("east-1", "eve", "r2"))
+          .status();
+  EXPECT_EQ(other.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(absl::StrContains(other.message(), "organisations/east-1"));
+
+  // Reading another organisation's staff: the same answer for a user who
+  // exists and one who does not, so neither is revealed.
+  v1::GetStaffUserRequest get;
+  get.set_name("organisations/east-1/staff/omar");
+  const absl::Status exists = directory_.GetStaffUser(admin, get).status();
+  get.set_name("organisations/east-1/staff/nobody");
+  const absl::Status missing = directory_.GetStaffUser(admin, get).status();
+  EXPECT_EQ(exists.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(exists, missing);
+  v1::ListStaffUsersRequest list;
+  list.set_parent("organisations/east-1");
+  EXPECT_EQ(directory_.ListStaffUsers(admin, list).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  list.set_parent("organisations/north-1");
+  EXPECT_TRUE(directory_.ListStaffUsers(admin, list).ok());
+}
+
+TEST_F(ReachTest, AnAdminUpdatesOnlyTheirOwnOrganisation) {
+  v1::Organisation north = CreateOrganisation("north-1");
+  v1::Organisation east = CreateOrganisation("east-1");
+  const auth::Caller admin =
+      StaffCaller("north-1", "admin-1", type::v1::ORGANISATION_ADMIN,
+                  auth::v1::OWNING_ORGANISATION);
+  v1::UpdateOrganisationRequest request;
+  request.mutable_update_mask()->add_paths("display_name");
+  *request.mutable_organisation() = east;
+  request.mutable_organisation()->set_display_name("Taken Over Ltd");
+  EXPECT_EQ(directory_.UpdateOrganisation(admin, request).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  *request.mutable_organisation() = north;
+  request.mutable_organisation()->set_display_name("Northern Works Group");
+  EXPECT_TRUE(directory_.UpdateOrganisation(admin, request).ok());
+}
+
+TEST_F(ReachTest, NoScopeReachesNothing) {
+  CreateOrganisation("north-1");
+  const auth::Caller unscoped =
+      StaffCaller("north-1", "admin-1", type::v1::ORGANISATION_ADMIN,
+                  auth::v1::SCOPE_UNSPECIFIED);
+  v1::ListStaffUsersRequest list;
+  list.set_parent("organisations/north-1");
+  EXPECT_EQ(directory_.ListStaffUsers(unscoped, list).status().code(),
+            absl::StatusCode::kPermissionDenied);
 }
 
 }  // namespace

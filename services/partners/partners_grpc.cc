@@ -4,12 +4,10 @@
 
 namespace employability::partners {
 
-using server::Serve;
-
 grpc::ServerUnaryReactor* PartnersService::CreateOrganisation(
     grpc::CallbackServerContext* context,
     const v1::CreateOrganisationRequest* request, v1::Organisation* response) {
-  return Serve(context, workers_, response,
+  return edge_.Serve(context, "CreateOrganisation", response,
                [this, request](const auth::Caller& caller) {
                  return directory_.CreateOrganisation(caller, *request);
                });
@@ -18,7 +16,7 @@ grpc::ServerUnaryReactor* PartnersService::CreateOrganisation(
 grpc::ServerUnaryReactor* PartnersService::GetOrganisation(
     grpc::CallbackServerContext* context,
     const v1::GetOrganisationRequest* request, v1::Organisation* response) {
-  return Serve(context, workers_, response,
+  return edge_.Serve(context, "GetOrganisation", response,
                [this, request](const auth::Caller& caller) {
                  return directory_.GetOrganisation(caller, *request);
                });
@@ -28,7 +26,7 @@ grpc::ServerUnaryReactor* PartnersService::ListOrganisations(
     grpc::CallbackServerContext* context,
     const v1::ListOrganisationsRequest* request,
     v1::ListOrganisationsResponse* response) {
-  return Serve(context, workers_, response,
+  return edge_.Serve(context, "ListOrganisations", response,
                [this, request](const auth::Caller& caller) {
                  return directory_.ListOrganisations(caller, *request);
                });
@@ -37,7 +35,7 @@ grpc::ServerUnaryReactor* PartnersService::ListOrganisations(
 grpc::ServerUnaryReactor* PartnersService::UpdateOrganisation(
     grpc::CallbackServerContext* context,
     const v1::UpdateOrganisationRequest* request, v1::Organisation* response) {
-  return Serve(context, workers_, response,
+  return edge_.Serve(context, "UpdateOrganisation", response,
                [this, request](const auth::Caller& caller) {
                  return directory_.UpdateOrganisation(caller, *request);
                });
@@ -46,7 +44,7 @@ grpc::ServerUnaryReactor* PartnersService::UpdateOrganisation(
 grpc::ServerUnaryReactor* PartnersService::CreateStaffUser(
     grpc::CallbackServerContext* context,
     const v1::CreateStaffUserRequest* request, v1::StaffUser* response) {
-  return Serve(context, workers_, response,
+  return edge_.Serve(context, "CreateStaffUser", response,
                [this, request](const auth::Caller& caller) {
                  return directory_.CreateStaffUser(caller, *request);
                });
@@ -55,7 +53,7 @@ grpc::ServerUnaryReactor* PartnersService::CreateStaffUser(
 grpc::ServerUnaryReactor* PartnersService::GetStaffUser(
     grpc::CallbackServerContext* context,
     const v1::GetStaffUserRequest* request, v1::StaffUser* response) {
-  return Serve(context, workers_, response,
+  return edge_.Serve(context, "GetStaffUser", response,
                [this, request](const auth::Caller& caller) {
                  return directory_.GetStaffUser(caller, *request);
                });
@@ -65,7 +63,7 @@ grpc::ServerUnaryReactor* PartnersService::ListStaffUsers(
     grpc::CallbackServerContext* context,
     const v1::ListStaffUsersRequest* request,
     v1::ListStaffUsersResponse* response) {
-  return Serve(context, workers_, response,
+  return edge_.Serve(context, "ListStaffUsers", response,
                [this, request](const auth::Caller& caller) {
                  return directory_.ListStaffUsers(caller, *request);
                });
@@ -74,7 +72,7 @@ grpc::ServerUnaryReactor* PartnersService::ListStaffUsers(
 grpc::ServerUnaryReactor* PartnersService::UpdateStaffUser(
     grpc::CallbackServerContext* context,
     const v1::UpdateStaffUserRequest* request, v1::StaffUser* response) {
-  return Serve(context, workers_, response,
+  return edge_.Serve(context, "UpdateStaffUser", response,
                [this, request](const auth::Caller& caller) {
                  return directory_.UpdateStaffUser(caller, *request);
                });
@@ -83,7 +81,7 @@ grpc::ServerUnaryReactor* PartnersService::UpdateStaffUser(
 grpc::ServerUnaryReactor* PartnersService::CheckStaffStatus(
     grpc::CallbackServerContext* context,
     const v1::CheckStaffStatusRequest* request, v1::StaffStatus* response) {
-  return Serve(context, workers_, response,
+  return edge_.Serve(context, "CheckStaffStatus", response,
                [this, request](const auth::Caller& caller) {
                  return directory_.CheckStaffStatus(caller, *request);
                });
@@ -94,8 +92,12 @@ namespace {
 class PartnersModule final : public server::ServiceModule {
  public:
   explicit PartnersModule(const server::ServiceDeps& deps)
-      : directory_(deps.store, deps.clock, deps.ids, deps.key_hasher),
-        service_(directory_, deps.workers) {}
+      : policy_(auth::AccessPolicy::ParseBuiltIn(AccessPolicyText())),
+        gate_(deps.authenticator, policy_),
+        directory_(deps.store, deps.clock, deps.ids, deps.key_hasher),
+        service_(directory_,
+                 server::ServiceEdge(v1::Partners::service_full_name(), gate_,
+                                     deps.workers)) {}
 
   std::vector<server::HostedService> Services() override {
     return {{&service_, v1::Partners::service_full_name(),
@@ -103,6 +105,8 @@ class PartnersModule final : public server::ServiceModule {
   }
 
  private:
+  const auth::AccessPolicy policy_;  // access_policy.textproto
+  const auth::CallGate gate_;
   OrganisationDirectory directory_;
   PartnersService service_;
 };

@@ -1,16 +1,15 @@
 // The gRPC face of the partners service: a thin adapter over
 // OrganisationDirectory, and the module that hosts it in a server.
 //
-// Any caller named in the metadata may call any method for now; the
-// role × method table and record-level checks arrive with verified tokens
-// (issue 5), behind the same Serve.
+// Who may call what is access_policy.textproto; the directory applies the
+// caller's scope to the organisation a call names.
 #ifndef EMPLOYABILITY_SERVICES_PARTNERS_PARTNERS_GRPC_H_
 #define EMPLOYABILITY_SERVICES_PARTNERS_PARTNERS_GRPC_H_
 
 #include <memory>
 
 #include "common/server/module.h"
-#include "common/server/worker_pool.h"
+#include "common/server/unary.h"
 #include "employability/partners/v1/partners.grpc.pb.h"
 #include "services/partners/organisation_directory.h"
 
@@ -18,8 +17,8 @@ namespace employability::partners {
 
 class PartnersService final : public v1::Partners::CallbackService {
  public:
-  PartnersService(OrganisationDirectory& directory, server::WorkerPool& workers)
-      : directory_(directory), workers_(workers) {}
+  PartnersService(OrganisationDirectory& directory, server::ServiceEdge edge)
+      : directory_(directory), edge_(std::move(edge)) {}
 
   grpc::ServerUnaryReactor* CreateOrganisation(
       grpc::CallbackServerContext* context,
@@ -59,8 +58,11 @@ class PartnersService final : public v1::Partners::CallbackService {
 
  private:
   OrganisationDirectory& directory_;
-  server::WorkerPool& workers_;
+  const server::ServiceEdge edge_;
 };
+
+// access_policy.textproto, compiled in.
+const char* AccessPolicyText();
 
 // The partners service as a module of a server (suite or standalone).
 std::unique_ptr<server::ServiceModule> NewModule(

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/participants/participants_grpc.h"
 #include "tests/harness/test_data.h"
+#include "tests/harness/test_identity.h"
 
 namespace employability::test_harness {
 
@@ -66,9 +67,28 @@ absl::Status SuiteUnderTest::StartParts(int port) {
                                                   options_.max_queued);
   registry_ = std::make_shared<prometheus::Registry>();
   const Clock& clock = options_.clock != nullptr ? *options_.clock : clock_;
-  server::ServiceDeps deps{*store_,   clock,      ids_,
-                           *workers_, *registry_, key_hasher_};
-  module_ = participants::NewModule(deps);
+  absl::StatusOr<auth::TokenVerifier> verifier =
+      auth::TokenVerifier::Create(TestTokenSettings(), {TestTokenKey()});
+  if (!verifier.ok()) return verifier.status();
+  verifier_ = std::make_unique<auth::TokenVerifier>(*std::move(verifier));
+  authenticator_ = std::make_unique<auth::Authenticator>(
+      *verifier_, options_.staff_directory != nullptr
+                      ? *options_.staff_directory
+                      : TestStaffDirectory::Instance());
+  server::ServiceDeps deps{*store_,     clock,           ids_,     *workers_,
+                           *registry_,  key_hasher_,     *authenticator_,
+                           outgoing_};
+  std::vector<server::HostedService> services;
+  const std::vector<server::ModuleFactory> factories =
+      options_.modules.empty()
+          ? std::vector<server::ModuleFactory>{participants::NewModule}
+          : options_.modules;
+  for (const server::ModuleFactory& factory : factories) {
+    modules_.push_back(factory(deps));
+    for (server::HostedService& hosted : modules_.back()->Services()) {
+      services.push_back(std::move(hosted));
+    }
+  }
 
   server::ServerOptions server_options;
   server_options.address = absl::StrCat("127.0.0.1:", port);
@@ -76,7 +96,7 @@ absl::Status SuiteUnderTest::StartParts(int port) {
   server_options.readiness_interval = options_.readiness_interval;
   server_options.drain_deadline = absl::Seconds(5);
   absl::StatusOr<std::unique_ptr<server::ServerHost>> host =
-      server::ServerHost::Start(server_options, module_->Services(), registry_);
+      server::ServerHost::Start(server_options, std::move(services), registry_);
   if (!host.ok()) return host.status();
   host_ = *std::move(host);
   port_ = host_->port();
@@ -92,7 +112,9 @@ void SuiteUnderTest::Stop() {
   if (host_ != nullptr) host_->Shutdown();
   host_.reset();
   workers_.reset();
-  module_.reset();
+  modules_.clear();
+  authenticator_.reset();
+  verifier_.reset();
   registry_.reset();
   store_.reset();
 }

@@ -1,7 +1,8 @@
 // The participants service as the suite runs it, started in-process for a
 // test: a RedisStore against a real redis-server, a worker pool, the
-// participants module and a ServerHost on loopback ports picked by the
-// kernel (gRPC and /metrics). Tests talk to it over real gRPC.
+// participants module (or the modules a test names), the call gate with the
+// test token key (test_identity.h), and a ServerHost on loopback ports
+// picked by the kernel (gRPC and /metrics). Tests talk to it over real gRPC.
 #ifndef EMPLOYABILITY_TESTS_SUPPORT_SUITE_UNDER_TEST_H_
 #define EMPLOYABILITY_TESTS_SUPPORT_SUITE_UNDER_TEST_H_
 
@@ -9,10 +10,13 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/auth/authenticator.h"
+#include "common/auth/tokens.h"
 #include "common/server/module.h"
 #include "common/server/server.h"
 #include "common/server/worker_pool.h"
@@ -46,6 +50,11 @@ struct SuiteOptions {
   // The service's clock; null means the system clock. A scenario that spans
   // months passes a FakeClock and moves it on (it must outlive the suite).
   const Clock* clock = nullptr;
+  // The modules to host; empty means the participants service alone.
+  std::vector<server::ModuleFactory> modules;
+  // Where callers are confirmed; null means TestStaffDirectory (uncached, so
+  // a change bites on the next call).
+  auth::StaffDirectory* staff_directory = nullptr;
 };
 
 class SuiteUnderTest {
@@ -88,7 +97,10 @@ class SuiteUnderTest {
   std::unique_ptr<storage::RedisStore> store_;
   std::unique_ptr<server::WorkerPool> workers_;
   std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<server::ServiceModule> module_;
+  std::unique_ptr<auth::TokenVerifier> verifier_;
+  std::unique_ptr<auth::Authenticator> authenticator_;
+  server::OutgoingIdentity outgoing_{server::TlsIdentity(), nullptr};
+  std::vector<std::unique_ptr<server::ServiceModule>> modules_;
   std::unique_ptr<server::ServerHost> host_;
   std::shared_ptr<grpc::Channel> channel_;
   int port_ = 0;

@@ -25,8 +25,8 @@ std::unique_ptr<grpc::ClientContext> AnonymousContext(absl::Duration deadline) {
 std::unique_ptr<grpc::ClientContext> CallContext(const TestCaller& caller,
                                                  absl::Duration deadline) {
   std::unique_ptr<grpc::ClientContext> context = AnonymousContext(deadline);
-  context->AddMetadata(auth::kOrganisationHeader, caller.organisation);
-  context->AddMetadata(auth::kUserHeader, caller.user);
+  TestStaffDirectory::Instance().Enrol(caller);
+  context->AddMetadata("authorization", TestAuthorization(caller));
   return context;
 }
 

@@ -21,6 +21,7 @@
 #include "employability/participants/v1/participants.pb.h"
 #include "employability/type/v1/date.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/harness/test_identity.h"
 
 namespace employability::test_harness {
 
@@ -32,13 +33,8 @@ inline constexpr char kParticipantsService[] =
     "employability.participants.v1.Participants";
 inline constexpr absl::Duration kCallDeadline = absl::Seconds(5);
 
-// Who calls: sent as the x-employability-organisation and -user metadata.
-struct TestCaller {
-  std::string organisation = "org-integration";
-  std::string user = "adviser-integration";
-};
-
-// A context carrying the caller's metadata and a 5 s deadline.
+// A context carrying a bearer token for `caller` (who is then enrolled in
+// TestStaffDirectory: see test_identity.h) and a 5 s deadline.
 std::unique_ptr<grpc::ClientContext> CallContext(
     const TestCaller& caller = {}, absl::Duration deadline = kCallDeadline);
 // A context with a deadline and no caller metadata at all.
