@@ -4,8 +4,7 @@
 // the staff status the identity layer reads, and the events on their
 // streams.
 //
-// The harness's SuiteUnderTest hosts the participants module only, so this
-// test starts a server of its own, the way the suite's main does. Every test
+// The harness's SuiteUnderTest hosts the partners module here. Every test
 // works in organisations of its own (random ids), so tests running in
 // parallel against the one Redis never see each other's staff; the
 // directory of organisations is shared, so list checks look only for their
@@ -50,80 +49,52 @@ using Code = grpc::StatusCode;
 
 constexpr char kPartnersService[] = "employability.partners.v1.Partners";
 
-// The partners module in a server of its own, as the suite's main hosts it.
-class PartnersServer {
- public:
-  static absl::StatusOr<std::unique_ptr<PartnersServer>> Start() {
-    absl::StatusOr<std::string> address = test_harness::TestRedisAddress();
-    if (!address.ok()) return address.status();
-    absl::StatusOr<storage::RedisOptions> redis =
-        storage::ParseRedisAddress(test_harness::kTestRedisVariable, *address);
-    if (!redis.ok()) return redis.status();
-    std::unique_ptr<PartnersServer> server(new PartnersServer());
-    absl::Status started = server->StartParts(*redis);
-    if (!started.ok()) return started;
-    return server;
-  }
-
-  ~PartnersServer() {
-    // The order of the suite's main: drain the server, finish queued work,
-    // then drop what the work used.
-    channel_.reset();
-    if (host_ != nullptr) host_->Shutdown();
-    host_.reset();
-    workers_.reset();
-    module_.reset();
-    store_.reset();
-  }
-
-  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
-  storage::Store& store() { return *store_; }
-
- private:
-  PartnersServer() = default;
-
-  absl::Status StartParts(const storage::RedisOptions& redis) {
-    store_ = storage::RedisStore::Create(redis);
-    absl::Status ping = store_->Ping();
-    if (!ping.ok()) return ping;
-    workers_ = std::make_unique<server::WorkerPool>(8, 10000);
-    registry_ = std::make_shared<prometheus::Registry>();
-    server::ServiceDeps deps{*store_,   clock_,     ids_,
-                             *workers_, *registry_, key_hasher_};
-    module_ = partners::NewModule(deps);
-    server::ServerOptions options;
-    options.address = "127.0.0.1:0";
-    options.metrics_address = "";  // not scraped here; saves the exposer
-    options.readiness_interval = absl::Milliseconds(100);
-    options.drain_deadline = absl::Seconds(5);
-    absl::StatusOr<std::unique_ptr<server::ServerHost>> host =
-        server::ServerHost::Start(options, module_->Services(), registry_);
-    if (!host.ok()) return host.status();
-    host_ = *std::move(host);
-    channel_ =
-        test_harness::NewTestChannel(absl::StrCat("127.0.0.1:", host_->port()));
-    return absl::OkStatus();
-  }
-
-  SystemClock clock_;
-  RandomIdSource ids_{clock_};
-  storage::KeyHasher key_hasher_{"integration-test-secret"};
-  std::unique_ptr<storage::RedisStore> store_;
-  std::unique_ptr<server::WorkerPool> workers_;
-  std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<server::ServiceModule> module_;
-  std::unique_ptr<server::ServerHost> host_;
-  std::shared_ptr<grpc::Channel> channel_;
-};
-
 class PartnersIntegrationTest : public testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<PartnersServer>> server =
-        PartnersServer::Start();
+    test_harness::SuiteOptions options;
+    options.modules = {partners::NewModule};
+    options.metrics = false;
+    absl::StatusOr<std::unique_ptr<test_harness::SuiteUnderTest>> server =
+        test_harness::SuiteUnderTest::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     stub_ = v1::Partners::NewStub(server_->channel());
+    ASSERT_NO_FATAL_FAILURE(BootstrapPrime());
+  }
+
+  // The prime provider every test onboards its organisations from, made as
+  // the bootstrap command makes the first organisation: through the
+  // directory, as a service, since no member of staff exists yet.
+  void BootstrapPrime() {
+    prime_ = UniqueId("prime");
+    SystemClock clock;
+    RandomIdSource ids(clock);
+    storage::KeyHasher key_hasher("integration-test-secret");
+    partners::OrganisationDirectory directory(server_->store(), clock, ids,
+                                              key_hasher);
+    auth::Caller bootstrap;
+    bootstrap.service = "bootstrap";
+    v1::CreateOrganisationRequest request = OrganisationRequest(prime_);
+    ASSERT_TRUE(directory.CreateOrganisation(bootstrap, request).ok());
+  }
+
+  // The prime's admin, who onboards organisations.
+  TestCaller PrimeAdmin() const {
+    return {prime_, "prime-admin", type::v1::ORGANISATION_ADMIN};
+  }
+  // An organisation's own admin, who manages its entry and staff.
+  static TestCaller AdminOf(const std::string& organisation) {
+    return {organisation, "admin", type::v1::ORGANISATION_ADMIN};
+  }
+  // A suite service calling on its own behalf (CheckStaffStatus).
+  static std::unique_ptr<grpc::ClientContext> ServiceContext() {
+    std::unique_ptr<grpc::ClientContext> context =
+        test_harness::AnonymousContext();
+    context->AddMetadata(
+        "authorization",
+        test_harness::TestServiceAuthorization("participants"));
+    return context;
   }
 
   static v1::CreateOrganisationRequest OrganisationRequest(
@@ -160,8 +131,9 @@ class PartnersIntegrationTest : public testing::Test {
   std::string NewOrganisation(v1::OrganisationType type = v1::PRIME_PROVIDER) {
     const std::string id = UniqueId("org");
     v1::Organisation created;
-    grpc::Status status = stub_->CreateOrganisation(
-        CallContext().get(), OrganisationRequest(id, type), &created);
+    grpc::Status status =
+        stub_->CreateOrganisation(CallContext(PrimeAdmin()).get(),
+                                  OrganisationRequest(id, type), &created);
     EXPECT_TRUE(status.ok()) << test_harness::Describe(status);
     return id;
   }
@@ -171,7 +143,8 @@ class PartnersIntegrationTest : public testing::Test {
                          type::v1::StaffRole role = type::v1::ADVISER) {
     v1::StaffUser created;
     grpc::Status status = stub_->CreateStaffUser(
-        CallContext().get(), StaffRequest(organisation, user, role), &created);
+        CallContext(AdminOf(organisation)).get(),
+        StaffRequest(organisation, user, role), &created);
     EXPECT_TRUE(status.ok()) << test_harness::Describe(status);
     return created;
   }
@@ -183,13 +156,14 @@ class PartnersIntegrationTest : public testing::Test {
     request.mutable_organisation()->set_active(active);
     request.mutable_update_mask()->add_paths("active");
     v1::Organisation updated;
-    return stub_->UpdateOrganisation(CallContext().get(), request, &updated);
+    return stub_->UpdateOrganisation(CallContext(AdminOf(id)).get(), request,
+                                     &updated);
   }
 
   grpc::Status CheckStatus(const std::string& name, v1::StaffStatus* out) {
     v1::CheckStaffStatusRequest request;
     request.set_name(name);
-    return stub_->CheckStaffStatus(CallContext().get(), request, out);
+    return stub_->CheckStaffStatus(ServiceContext().get(), request, out);
   }
 
   // The events on a tenancy's stream about `aggregate` ("" for all).
@@ -222,8 +196,9 @@ class PartnersIntegrationTest : public testing::Test {
     return types;
   }
 
-  std::unique_ptr<PartnersServer> server_;
+  std::unique_ptr<test_harness::SuiteUnderTest> server_;
   std::unique_ptr<v1::Partners::Stub> stub_;
+  std::string prime_;
 };
 
 TEST_F(PartnersIntegrationTest, ServesHealthAndRefusesAnAnonymousCaller) {
@@ -244,8 +219,10 @@ TEST_F(PartnersIntegrationTest, OrganisationLifecycle) {
   const std::string name = absl::StrCat("organisations/", id);
   v1::CreateOrganisationRequest request = OrganisationRequest(id);
   v1::Organisation created;
-  ASSERT_TRUE(
-      stub_->CreateOrganisation(CallContext().get(), request, &created).ok());
+  ASSERT_TRUE(stub_
+                  ->CreateOrganisation(CallContext(PrimeAdmin()).get(), request,
+                                       &created)
+                  .ok());
   EXPECT_EQ(created.name(), name);
   EXPECT_TRUE(created.active());
   EXPECT_EQ(created.etag(), "1");
@@ -254,13 +231,15 @@ TEST_F(PartnersIntegrationTest, OrganisationLifecycle) {
 
   // A retry replays; another request for the id finds it taken.
   v1::Organisation replayed;
-  ASSERT_TRUE(
-      stub_->CreateOrganisation(CallContext().get(), request, &replayed).ok());
+  ASSERT_TRUE(stub_
+                  ->CreateOrganisation(CallContext(PrimeAdmin()).get(), request,
+                                       &replayed)
+                  .ok());
   EXPECT_EQ(replayed.SerializeAsString(), created.SerializeAsString());
   request.set_request_id(UniqueId("req"));
-  EXPECT_TRUE(StatusIs(
-      stub_->CreateOrganisation(CallContext().get(), request, &replayed),
-      Code::ALREADY_EXISTS, "organisation_id"));
+  EXPECT_TRUE(StatusIs(stub_->CreateOrganisation(
+                           CallContext(PrimeAdmin()).get(), request, &replayed),
+                       Code::ALREADY_EXISTS, "organisation_id"));
 
   v1::GetOrganisationRequest get;
   get.set_name(name);
@@ -274,13 +253,15 @@ TEST_F(PartnersIntegrationTest, OrganisationLifecycle) {
   update.mutable_update_mask()->add_paths("display_name");
   v1::Organisation updated;
   ASSERT_TRUE(
-      stub_->UpdateOrganisation(CallContext().get(), update, &updated).ok());
+      stub_
+          ->UpdateOrganisation(CallContext(AdminOf(id)).get(), update, &updated)
+          .ok());
   EXPECT_EQ(updated.display_name(), "Northern Works Group");
   EXPECT_EQ(updated.etag(), "2");
   // The etag of version 1 is stale now.
-  EXPECT_TRUE(
-      StatusIs(stub_->UpdateOrganisation(CallContext().get(), update, &updated),
-               Code::ABORTED, "organisation.etag"));
+  EXPECT_TRUE(StatusIs(stub_->UpdateOrganisation(CallContext(AdminOf(id)).get(),
+                                                 update, &updated),
+                       Code::ABORTED, "organisation.etag"));
 
   EXPECT_EQ(
       ShortTypes(Events(partners::kDirectoryTenancy, name)),
@@ -311,19 +292,23 @@ TEST_F(PartnersIntegrationTest, BadInputIsNamed) {
         OrganisationRequest(UniqueId("org"));
     c.change(request);
     v1::Organisation out;
-    EXPECT_TRUE(
-        StatusIs(stub_->CreateOrganisation(CallContext().get(), request, &out),
-                 Code::INVALID_ARGUMENT, c.field));
+    EXPECT_TRUE(StatusIs(stub_->CreateOrganisation(
+                             CallContext(PrimeAdmin()).get(), request, &out),
+                         Code::INVALID_ARGUMENT, c.field));
   }
   const std::string organisation = NewOrganisation();
   v1::CreateStaffUserRequest staff = StaffRequest(organisation, "priya");
   staff.mutable_staff_user()->set_email("not an address");
   v1::StaffUser out;
-  EXPECT_TRUE(StatusIs(stub_->CreateStaffUser(CallContext().get(), staff, &out),
-                       Code::INVALID_ARGUMENT, "staff_user.email"));
+  EXPECT_TRUE(
+      StatusIs(stub_->CreateStaffUser(CallContext(AdminOf(organisation)).get(),
+                                      staff, &out),
+               Code::INVALID_ARGUMENT, "staff_user.email"));
   staff = StaffRequest(organisation, "priya", type::v1::COMMISSIONER_VIEWER);
-  EXPECT_TRUE(StatusIs(stub_->CreateStaffUser(CallContext().get(), staff, &out),
-                       Code::INVALID_ARGUMENT, "staff_user.role"));
+  EXPECT_TRUE(
+      StatusIs(stub_->CreateStaffUser(CallContext(AdminOf(organisation)).get(),
+                                      staff, &out),
+               Code::INVALID_ARGUMENT, "staff_user.role"));
 }
 
 TEST_F(PartnersIntegrationTest, StaffStatusFollowsDeactivation) {
@@ -341,8 +326,10 @@ TEST_F(PartnersIntegrationTest, StaffStatusFollowsDeactivation) {
   update.mutable_staff_user()->set_active(false);
   update.mutable_update_mask()->add_paths("active");
   v1::StaffUser updated;
-  ASSERT_TRUE(
-      stub_->UpdateStaffUser(CallContext().get(), update, &updated).ok());
+  ASSERT_TRUE(stub_
+                  ->UpdateStaffUser(CallContext(AdminOf(organisation)).get(),
+                                    update, &updated)
+                  .ok());
   ASSERT_TRUE(CheckStatus(priya.name(), &status).ok());
   EXPECT_FALSE(status.active());
 
@@ -351,7 +338,7 @@ TEST_F(PartnersIntegrationTest, StaffStatusFollowsDeactivation) {
   EXPECT_FALSE(status.organisation_active());
   v1::StaffUser refused;
   EXPECT_TRUE(StatusIs(
-      stub_->CreateStaffUser(CallContext().get(),
+      stub_->CreateStaffUser(CallContext(AdminOf(organisation)).get(),
                              StaffRequest(organisation, "sam"), &refused),
       Code::FAILED_PRECONDITION, "parent"));
 
@@ -361,6 +348,42 @@ TEST_F(PartnersIntegrationTest, StaffStatusFollowsDeactivation) {
       Code::NOT_FOUND));
   EXPECT_EQ(ShortTypes(Events(storage::OrganisationTenancy(organisation))),
             (std::vector<std::string>{"StaffUserCreated", "StaffUserUpdated"}));
+}
+
+TEST_F(PartnersIntegrationTest, StaffAreManagedOnlyFromInside) {
+  const std::string north = NewOrganisation(v1::SUB_CONTRACTOR);
+  const std::string east = NewOrganisation(v1::PARTNER_AGENCY);
+  NewStaff(east, "omar");
+  v1::StaffUser out;
+  // Another organisation's admin: the role may create staff, the scope
+  // keeps them to their own organisation.
+  EXPECT_TRUE(StatusIs(stub_->CreateStaffUser(CallContext(AdminOf(north)).get(),
+                                              StaffRequest(east, "eve"), &out),
+                       Code::PERMISSION_DENIED,
+                       absl::StrCat("organisations/", east)));
+  // Reading another organisation's staff says the same for a user who
+  // exists and one who does not.
+  v1::GetStaffUserRequest get;
+  get.set_name(absl::StrCat("organisations/", east, "/staff/omar"));
+  const grpc::Status exists =
+      stub_->GetStaffUser(CallContext(AdminOf(north)).get(), get, &out);
+  get.set_name(absl::StrCat("organisations/", east, "/staff/nobody"));
+  const grpc::Status missing =
+      stub_->GetStaffUser(CallContext(AdminOf(north)).get(), get, &out);
+  EXPECT_EQ(exists.error_code(), Code::PERMISSION_DENIED);
+  EXPECT_EQ(missing.error_code(), Code::PERMISSION_DENIED);
+  EXPECT_EQ(exists.error_message(), missing.error_message());
+  // An adviser may not create staff at all; a sub-contractor's admin may
+  // not onboard organisations.
+  EXPECT_TRUE(StatusIs(
+      stub_->CreateStaffUser(CallContext({north, "adviser-1"}).get(),
+                             StaffRequest(north, "eve"), &out),
+      Code::PERMISSION_DENIED, "ADVISER may not call CreateStaffUser"));
+  v1::Organisation organisation;
+  EXPECT_TRUE(StatusIs(stub_->CreateOrganisation(
+                           CallContext(AdminOf(north)).get(),
+                           OrganisationRequest(UniqueId("org")), &organisation),
+                       Code::PERMISSION_DENIED));
 }
 
 TEST_F(PartnersIntegrationTest, RacingRetriesCreateOnce) {
@@ -373,8 +396,8 @@ TEST_F(PartnersIntegrationTest, RacingRetriesCreateOnce) {
   std::vector<std::thread> callers;
   for (int i = 0; i < kCallers; ++i) {
     callers.emplace_back([&, i] {
-      statuses[i] =
-          stub_->CreateStaffUser(CallContext().get(), request, &results[i]);
+      statuses[i] = stub_->CreateStaffUser(
+          CallContext(AdminOf(organisation)).get(), request, &results[i]);
     });
   }
   for (std::thread& caller : callers) caller.join();
@@ -401,8 +424,10 @@ TEST_F(PartnersIntegrationTest, ListsPageThroughStaffAndOrganisations) {
   int pages = 0;
   do {
     v1::ListStaffUsersResponse page;
-    ASSERT_TRUE(
-        stub_->ListStaffUsers(CallContext().get(), request, &page).ok());
+    ASSERT_TRUE(stub_
+                    ->ListStaffUsers(CallContext(AdminOf(organisation)).get(),
+                                     request, &page)
+                    .ok());
     for (const v1::StaffUser& s : page.staff_users()) {
       seen.push_back(s.name().substr(s.name().rfind('/') + 1));
     }
@@ -416,8 +441,10 @@ TEST_F(PartnersIntegrationTest, ListsPageThroughStaffAndOrganisations) {
   request.set_page_size(0);
   request.set_role(type::v1::QUALITY_MANAGER);
   v1::ListStaffUsersResponse managers;
-  ASSERT_TRUE(
-      stub_->ListStaffUsers(CallContext().get(), request, &managers).ok());
+  ASSERT_TRUE(stub_
+                  ->ListStaffUsers(CallContext(AdminOf(organisation)).get(),
+                                   request, &managers)
+                  .ok());
   EXPECT_EQ(managers.staff_users_size(), 4);
 
   // The directory is shared: look for this test's commissioners among all.
@@ -469,7 +496,8 @@ TEST_F(PartnersIntegrationTest, StreamsAreRegisteredForConsumers) {
   v1::StaffUserCreated created;
   ASSERT_TRUE(events[0].payload().UnpackTo(&created));
   EXPECT_EQ(created.facts().role(), type::v1::ADVISER);
-  EXPECT_EQ(events[0].acting_organisation(), TestCaller().organisation);
+  EXPECT_EQ(events[0].acting_organisation(), organisation);  // its admin
+  EXPECT_EQ(events[0].acting_user(), "admin");
 }
 
 }  // namespace
@@ -478,12 +506,25 @@ TEST_F(PartnersIntegrationTest, StreamsAreRegisteredForConsumers) {
 namespace employability {
 namespace {
 
+// The identity this process's calls carry: a "participants" service token
+// signed with the suite's test key.
+const server::OutgoingIdentity& ServiceIdentity() {
+  static const SystemClock* clock = new SystemClock();
+  static const server::OutgoingIdentity* identity = [] {
+    absl::StatusOr<auth::TokenIssuer> issuer = auth::TokenIssuer::Create(
+        test_harness::TestTokenSettings(), test_harness::TestTokenKey());
+    return new server::OutgoingIdentity(
+        server::TlsIdentity(), std::make_unique<auth::ServiceToken>(
+                                   *std::move(issuer), "participants", *clock));
+  }();
+  return *identity;
+}
+
 TEST_F(PartnersIntegrationTest,
        TheStaffDirectoryClientAnswersTheIdentityLayer) {
   const std::string organisation = NewOrganisation();
   NewStaff(organisation, "priya", type::v1::TEAM_LEADER);
-  partners::StaffDirectoryClient client(server_->channel(),
-                                        auth::Caller("suite", "participants"));
+  partners::StaffDirectoryClient client(server_->channel(), ServiceIdentity());
   auto standing = client.Standing(organisation, "priya");
   ASSERT_TRUE(standing.ok()) << standing.status();
   EXPECT_TRUE(standing->active);
@@ -499,8 +540,8 @@ TEST_F(PartnersIntegrationTest,
   // A directory that does not answer is UNAVAILABLE within the deadline:
   // the authenticator then fails closed.
   partners::StaffDirectoryClient nowhere(
-      test_harness::NewTestChannel("127.0.0.1:1"),
-      auth::Caller("suite", "participants"), absl::Milliseconds(200));
+      test_harness::NewTestChannel("127.0.0.1:1"), ServiceIdentity(),
+      absl::Milliseconds(200));
   const absl::Time start = absl::Now();
   EXPECT_EQ(nowhere.Standing(organisation, "priya").status().code(),
             absl::StatusCode::kUnavailable);

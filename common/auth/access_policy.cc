@@ -224,9 +224,9 @@ absl::Status AccessPolicy::CheckService(absl::string_view full_method,
                 service) != it->second.services.end()) {
     return absl::OkStatus();
   }
-  return absl::PermissionDeniedError(absl::StrCat(
-      "service ", service, " may not call ", ShortName(full_method),
-      " on its own behalf"));
+  return absl::PermissionDeniedError(
+      absl::StrCat("service ", service, " may not call ",
+                   ShortName(full_method), " on its own behalf"));
 }
 
 std::optional<v1::Scope> AccessPolicy::ScopeOf(

@@ -82,9 +82,9 @@ absl::StatusOr<Caller> Authenticator::Authenticate(
           "two users: a user token in authorization and another on whose "
           "behalf the call is made");
     }
-    ASSIGN_OR_RETURN(TokenClaims claims,
-                     VerifyBearer(credentials.on_behalf_of,
-                                  "x-employability-on-behalf-of"));
+    ASSIGN_OR_RETURN(
+        TokenClaims claims,
+        VerifyBearer(credentials.on_behalf_of, "x-employability-on-behalf-of"));
     if (!claims.service.empty()) {
       return absl::UnauthenticatedError(
           "x-employability-on-behalf-of: must carry a user's token");
@@ -93,8 +93,7 @@ absl::StatusOr<Caller> Authenticator::Authenticate(
   }
   if (!user.has_value()) {
     if (service.empty()) {
-      return absl::UnauthenticatedError(
-          "no bearer token: send authorization");
+      return absl::UnauthenticatedError("no bearer token: send authorization");
     }
     Caller caller;
     caller.service = std::move(service);

@@ -53,13 +53,14 @@ absl::StatusOr<Caller> CallGate::Admit(const Credentials& credentials,
     RETURN_IF_ERROR(policy_.CheckService(full_method, caller.service));
   } else {
     RETURN_IF_ERROR(policy_.Check(full_method, caller.role));
-    caller.scope =
-        policy_.ScopeOf(full_method, caller.role).value_or(v1::SCOPE_UNSPECIFIED);
+    caller.scope = policy_.ScopeOf(full_method, caller.role)
+                       .value_or(v1::SCOPE_UNSPECIFIED);
   }
   if (!purpose.empty() && !IsPurposeName(purpose)) {
     return absl::InvalidArgumentError(
-        absl::StrCat(kPurposeHeader, ": must be a purpose's name, such as "
-                                     "EQUALITY_MONITORING"));
+        absl::StrCat(kPurposeHeader,
+                     ": must be a purpose's name, such as "
+                     "EQUALITY_MONITORING"));
   }
   caller.purpose = std::string(purpose);
   return caller;

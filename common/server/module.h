@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-
 #include "common/auth/authenticator.h"
 #include "common/server/outgoing.h"
 #include "common/server/server.h"

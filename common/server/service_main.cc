@@ -163,7 +163,8 @@ absl::StatusOr<auth::TokenKey> ReadTokenKey(absl::string_view flag,
   key.material = text.str();
   if (key.material.find("-----BEGIN") == std::string::npos) {
     // A shared secret: the file's trailing newline is not part of it.
-    key.material = std::string(absl::StripTrailingAsciiWhitespace(key.material));
+    key.material =
+        std::string(absl::StripTrailingAsciiWhitespace(key.material));
   }
   return key;
 }
@@ -177,8 +178,7 @@ std::unique_ptr<auth::ServiceToken> ServiceTokenOf(const TokenConfig& config,
   absl::StatusOr<auth::TokenIssuer> issuer =
       auth::TokenIssuer::Create(config.settings, *config.signing_key);
   config::ExitOnBadConfig(issuer.status());
-  return std::make_unique<auth::ServiceToken>(*std::move(issuer), name,
-                                              clock);
+  return std::make_unique<auth::ServiceToken>(*std::move(issuer), name, clock);
 }
 
 }  // namespace
@@ -275,8 +275,8 @@ int ServiceMain(int argc, char** argv, const Process& process) {
   // server has drained the calls that use it.
   WorkerPool workers(absl::GetFlag(FLAGS_workers),
                      absl::GetFlag(FLAGS_max_queued));
-  ServiceDeps deps{*store,     clock,         ids,     workers, *registry,
-                   key_hasher, authenticator, outgoing};
+  ServiceDeps deps{*store,    clock,      ids,           workers,
+                   *registry, key_hasher, authenticator, outgoing};
   for (const ModuleFactory& factory : process.modules) {
     modules.push_back(factory(deps));
     for (HostedService& hosted : modules.back()->Services()) {

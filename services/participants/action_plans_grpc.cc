@@ -17,54 +17,54 @@ class ActionPlansService final : public v1::ActionPlans::CallbackService {
       const v1::CreateActionPlanRequest* request,
       v1::ActionPlan* response) override {
     return edge_.Serve(context, "CreateActionPlan", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.Create(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.Create(caller, *request);
+                       });
   }
   grpc::ServerUnaryReactor* GetActionPlan(
       grpc::CallbackServerContext* context,
       const v1::GetActionPlanRequest* request,
       v1::ActionPlan* response) override {
     return edge_.Serve(context, "GetActionPlan", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.Get(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.Get(caller, *request);
+                       });
   }
   grpc::ServerUnaryReactor* ListActionPlans(
       grpc::CallbackServerContext* context,
       const v1::ListActionPlansRequest* request,
       v1::ListActionPlansResponse* response) override {
     return edge_.Serve(context, "ListActionPlans", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.List(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.List(caller, *request);
+                       });
   }
   grpc::ServerUnaryReactor* UpdateActionPlan(
       grpc::CallbackServerContext* context,
       const v1::UpdateActionPlanRequest* request,
       v1::ActionPlan* response) override {
     return edge_.Serve(context, "UpdateActionPlan", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.Update(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.Update(caller, *request);
+                       });
   }
   grpc::ServerUnaryReactor* AgreeActionPlan(
       grpc::CallbackServerContext* context,
       const v1::AgreeActionPlanRequest* request,
       v1::ActionPlan* response) override {
     return edge_.Serve(context, "AgreeActionPlan", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.Agree(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.Agree(caller, *request);
+                       });
   }
   grpc::ServerUnaryReactor* ReviewActionPlan(
       grpc::CallbackServerContext* context,
       const v1::ReviewActionPlanRequest* request,
       v1::ActionPlan* response) override {
     return edge_.Serve(context, "ReviewActionPlan", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.Review(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.Review(caller, *request);
+                       });
   }
 
  private:
@@ -93,8 +93,9 @@ class ActionPlansModule final : public server::ServiceModule {
 std::unique_ptr<server::ServiceModule> NewActionPlansModule(
     CaseFiles& files, const server::ServiceDeps& deps,
     const auth::CallGate& gate) {
-  return std::make_unique<ActionPlansModule>(files, server::ServiceEdge(v1::ActionPlans::service_full_name(), gate,
-                                             deps.workers));
+  return std::make_unique<ActionPlansModule>(
+      files, server::ServiceEdge(v1::ActionPlans::service_full_name(), gate,
+                                 deps.workers));
 }
 
 }  // namespace employability::participants

@@ -18,42 +18,43 @@ class BarriersService final : public v1::Barriers::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ListBarrierTypesRequest* /*request*/,
       v1::ListBarrierTypesResponse* response) override {
-    return edge_.Serve(context, "ListBarrierTypes", response, [this](const auth::Caller&) {
-      return absl::StatusOr<v1::ListBarrierTypesResponse>(records_.Types());
-    });
+    return edge_.Serve(
+        context, "ListBarrierTypes", response, [this](const auth::Caller&) {
+          return absl::StatusOr<v1::ListBarrierTypesResponse>(records_.Types());
+        });
   }
   grpc::ServerUnaryReactor* CreateBarrier(
       grpc::CallbackServerContext* context,
       const v1::CreateBarrierRequest* request, v1::Barrier* response) override {
     return edge_.Serve(context, "CreateBarrier", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.Create(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.Create(caller, *request);
+                       });
   }
   grpc::ServerUnaryReactor* GetBarrier(grpc::CallbackServerContext* context,
                                        const v1::GetBarrierRequest* request,
                                        v1::Barrier* response) override {
     return edge_.Serve(context, "GetBarrier", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.Get(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.Get(caller, *request);
+                       });
   }
   grpc::ServerUnaryReactor* ListBarriers(
       grpc::CallbackServerContext* context,
       const v1::ListBarriersRequest* request,
       v1::ListBarriersResponse* response) override {
     return edge_.Serve(context, "ListBarriers", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.List(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.List(caller, *request);
+                       });
   }
   grpc::ServerUnaryReactor* UpdateBarrier(
       grpc::CallbackServerContext* context,
       const v1::UpdateBarrierRequest* request, v1::Barrier* response) override {
     return edge_.Serve(context, "UpdateBarrier", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.Update(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.Update(caller, *request);
+                       });
   }
 
  private:
@@ -89,9 +90,10 @@ std::unique_ptr<server::ServiceModule> NewBarriersModule(
       ParseBarrierTypes(BarrierTypesText());
   // The catalogue is compiled in: a bad one is a build that must not ship.
   if (!catalogue.ok()) EMP_LOG(FATAL) << catalogue.status();
-  return std::make_unique<BarriersModule>(files, *std::move(catalogue),
-                                          server::ServiceEdge(v1::Barriers::service_full_name(), gate,
-                                             deps.workers));
+  return std::make_unique<BarriersModule>(
+      files, *std::move(catalogue),
+      server::ServiceEdge(v1::Barriers::service_full_name(), gate,
+                          deps.workers));
 }
 
 }  // namespace employability::participants

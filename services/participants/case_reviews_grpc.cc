@@ -17,27 +17,27 @@ class CaseReviewsService final : public v1::CaseReviews::CallbackService {
       const v1::CreateCaseReviewRequest* request,
       v1::CaseReview* response) override {
     return edge_.Serve(context, "CreateCaseReview", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.Create(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.Create(caller, *request);
+                       });
   }
   grpc::ServerUnaryReactor* GetCaseReview(
       grpc::CallbackServerContext* context,
       const v1::GetCaseReviewRequest* request,
       v1::CaseReview* response) override {
     return edge_.Serve(context, "GetCaseReview", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.Get(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.Get(caller, *request);
+                       });
   }
   grpc::ServerUnaryReactor* ListCaseReviews(
       grpc::CallbackServerContext* context,
       const v1::ListCaseReviewsRequest* request,
       v1::ListCaseReviewsResponse* response) override {
     return edge_.Serve(context, "ListCaseReviews", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.List(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.List(caller, *request);
+                       });
   }
 
  private:
@@ -66,8 +66,9 @@ class CaseReviewsModule final : public server::ServiceModule {
 std::unique_ptr<server::ServiceModule> NewCaseReviewsModule(
     CaseFiles& files, const server::ServiceDeps& deps,
     const auth::CallGate& gate) {
-  return std::make_unique<CaseReviewsModule>(files, server::ServiceEdge(v1::CaseReviews::service_full_name(), gate,
-                                             deps.workers));
+  return std::make_unique<CaseReviewsModule>(
+      files, server::ServiceEdge(v1::CaseReviews::service_full_name(), gate,
+                                 deps.workers));
 }
 
 }  // namespace employability::participants

@@ -17,18 +17,18 @@ class CaseloadsService final : public v1::Caseloads::CallbackService {
                                         const v1::GetCaseloadRequest* request,
                                         v1::Caseload* response) override {
     return edge_.Serve(context, "GetCaseload", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.GetCaseload(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.GetCaseload(caller, *request);
+                       });
   }
   grpc::ServerUnaryReactor* ReassignParticipants(
       grpc::CallbackServerContext* context,
       const v1::ReassignParticipantsRequest* request,
       v1::ReassignParticipantsResponse* response) override {
     return edge_.Serve(context, "ReassignParticipants", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.ReassignParticipants(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.ReassignParticipants(caller, *request);
+                       });
   }
 
  private:
@@ -60,9 +60,10 @@ class CaseloadsModule final : public server::ServiceModule {
 std::unique_ptr<server::ServiceModule> NewCaseloadsModule(
     CaseFiles& files, const server::ServiceDeps& deps,
     const auth::CallGate& gate) {
-  return std::make_unique<CaseloadsModule>(files, CompiledContactStandards(),
-                                           server::ServiceEdge(v1::Caseloads::service_full_name(), gate,
-                                             deps.workers));
+  return std::make_unique<CaseloadsModule>(
+      files, CompiledContactStandards(),
+      server::ServiceEdge(v1::Caseloads::service_full_name(), gate,
+                          deps.workers));
 }
 
 }  // namespace employability::participants

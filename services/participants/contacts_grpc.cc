@@ -22,43 +22,43 @@ class ContactsService final : public v1::Contacts::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::CreateContactRequest* request, v1::Contact* response) override {
     return edge_.Serve(context, "CreateContact", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.Create(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.Create(caller, *request);
+                       });
   }
   grpc::ServerUnaryReactor* GetContact(grpc::CallbackServerContext* context,
                                        const v1::GetContactRequest* request,
                                        v1::Contact* response) override {
     return edge_.Serve(context, "GetContact", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.Get(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.Get(caller, *request);
+                       });
   }
   grpc::ServerUnaryReactor* ListContacts(
       grpc::CallbackServerContext* context,
       const v1::ListContactsRequest* request,
       v1::ListContactsResponse* response) override {
     return edge_.Serve(context, "ListContacts", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.List(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.List(caller, *request);
+                       });
   }
   grpc::ServerUnaryReactor* UpdateContact(
       grpc::CallbackServerContext* context,
       const v1::UpdateContactRequest* request, v1::Contact* response) override {
     return edge_.Serve(context, "UpdateContact", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.Update(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.Update(caller, *request);
+                       });
   }
   grpc::ServerUnaryReactor* GetContactStandard(
       grpc::CallbackServerContext* context,
       const v1::GetContactStandardRequest* request,
       v1::ContactStandard* response) override {
     return edge_.Serve(context, "GetContactStandard", response,
-                 [this, request](const auth::Caller&) {
-                   return records_.GetStandard(*request);
-                 });
+                       [this, request](const auth::Caller&) {
+                         return records_.GetStandard(*request);
+                       });
   }
   // The overdue list is a view of the adviser's caseload.
   grpc::ServerUnaryReactor* ListOverdueParticipants(
@@ -66,9 +66,10 @@ class ContactsService final : public v1::Contacts::CallbackService {
       const v1::ListOverdueParticipantsRequest* request,
       v1::ListOverdueParticipantsResponse* response) override {
     return edge_.Serve(context, "ListOverdueParticipants", response,
-                 [this, request](const auth::Caller& caller) {
-                   return caseloads_.ListOverdueParticipants(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return caseloads_.ListOverdueParticipants(caller,
+                                                                   *request);
+                       });
   }
 
  private:
@@ -110,9 +111,10 @@ v1::ContactStandards CompiledContactStandards() {
 std::unique_ptr<server::ServiceModule> NewContactsModule(
     CaseFiles& files, const server::ServiceDeps& deps,
     const auth::CallGate& gate) {
-  return std::make_unique<ContactsModule>(files, CompiledContactStandards(),
-                                          server::ServiceEdge(v1::Contacts::service_full_name(), gate,
-                                             deps.workers));
+  return std::make_unique<ContactsModule>(
+      files, CompiledContactStandards(),
+      server::ServiceEdge(v1::Contacts::service_full_name(), gate,
+                          deps.workers));
 }
 
 }  // namespace employability::participants

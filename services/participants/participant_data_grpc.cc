@@ -19,18 +19,18 @@ class ParticipantDataService final
       const v1::ExportParticipantDataRequest* request,
       v1::ParticipantDataExport* response) override {
     return edge_.Serve(context, "ExportParticipantData", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.Export(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.Export(caller, *request);
+                       });
   }
   grpc::ServerUnaryReactor* EraseParticipant(
       grpc::CallbackServerContext* context,
       const v1::EraseParticipantRequest* request,
       v1::Participant* response) override {
     return edge_.Serve(context, "EraseParticipant", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.Erase(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.Erase(caller, *request);
+                       });
   }
 
  private:
@@ -59,8 +59,9 @@ class ParticipantDataModule final : public server::ServiceModule {
 std::unique_ptr<server::ServiceModule> NewParticipantDataModule(
     CaseFiles& files, const server::ServiceDeps& deps,
     const auth::CallGate& gate) {
-  return std::make_unique<ParticipantDataModule>(files, server::ServiceEdge(v1::ParticipantData::service_full_name(), gate,
-                                             deps.workers));
+  return std::make_unique<ParticipantDataModule>(
+      files, server::ServiceEdge(v1::ParticipantData::service_full_name(), gate,
+                                 deps.workers));
 }
 
 }  // namespace employability::participants

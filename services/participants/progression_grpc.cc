@@ -19,69 +19,70 @@ class ProgressionService final : public v1::Progression::CallbackService {
                                       const v1::CreateJobRequest* request,
                                       v1::Job* response) override {
     return edge_.Serve(context, "CreateJob", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.CreateJob(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.CreateJob(caller, *request);
+                       });
   }
   grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* context,
                                    const v1::GetJobRequest* request,
                                    v1::Job* response) override {
     return edge_.Serve(context, "GetJob", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.GetJob(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.GetJob(caller, *request);
+                       });
   }
   grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext* context,
                                      const v1::ListJobsRequest* request,
                                      v1::ListJobsResponse* response) override {
     return edge_.Serve(context, "ListJobs", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.ListJobs(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.ListJobs(caller, *request);
+                       });
   }
   grpc::ServerUnaryReactor* EndJob(grpc::CallbackServerContext* context,
                                    const v1::EndJobRequest* request,
                                    v1::Job* response) override {
     return edge_.Serve(context, "EndJob", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.EndJob(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.EndJob(caller, *request);
+                       });
   }
   grpc::ServerUnaryReactor* RecordRetentionCheck(
       grpc::CallbackServerContext* context,
       const v1::RecordRetentionCheckRequest* request,
       v1::Job* response) override {
     return edge_.Serve(context, "RecordRetentionCheck", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.RecordRetentionCheck(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.RecordRetentionCheck(caller, *request);
+                       });
   }
   grpc::ServerUnaryReactor* CreateEarningsEvidence(
       grpc::CallbackServerContext* context,
       const v1::CreateEarningsEvidenceRequest* request,
       v1::EarningsEvidence* response) override {
     return edge_.Serve(context, "CreateEarningsEvidence", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.CreateEarningsEvidence(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.CreateEarningsEvidence(caller,
+                                                                *request);
+                       });
   }
   grpc::ServerUnaryReactor* ListEarningsEvidence(
       grpc::CallbackServerContext* context,
       const v1::ListEarningsEvidenceRequest* request,
       v1::ListEarningsEvidenceResponse* response) override {
     return edge_.Serve(context, "ListEarningsEvidence", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.ListEarningsEvidence(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.ListEarningsEvidence(caller, *request);
+                       });
   }
   grpc::ServerUnaryReactor* RecordJobOutcome(
       grpc::CallbackServerContext* context,
       const v1::RecordJobOutcomeRequest* request,
       v1::Participant* response) override {
     return edge_.Serve(context, "RecordJobOutcome", response,
-                 [this, request](const auth::Caller& caller) {
-                   return records_.RecordJobOutcome(caller, *request);
-                 });
+                       [this, request](const auth::Caller& caller) {
+                         return records_.RecordJobOutcome(caller, *request);
+                       });
   }
 
  private:
@@ -110,8 +111,9 @@ class ProgressionModule final : public server::ServiceModule {
 std::unique_ptr<server::ServiceModule> NewProgressionModule(
     CaseFiles& files, const server::ServiceDeps& deps,
     const auth::CallGate& gate) {
-  return std::make_unique<ProgressionModule>(files, server::ServiceEdge(v1::Progression::service_full_name(), gate,
-                                             deps.workers));
+  return std::make_unique<ProgressionModule>(
+      files, server::ServiceEdge(v1::Progression::service_full_name(), gate,
+                                 deps.workers));
 }
 
 }  // namespace employability::participants

@@ -383,10 +383,10 @@ absl::Status CheckReach(const auth::Caller& caller,
               caller.scope == auth::v1::ORGANISATION)) {
     return absl::OkStatus();
   }
-  return absl::PermissionDeniedError(absl::StrCat(
-      "organisations/", organisation,
-      " is managed only by its own staff: organisation ",
-      caller.organisation, " may not reach it"));
+  return absl::PermissionDeniedError(
+      absl::StrCat("organisations/", organisation,
+                   " is managed only by its own staff: organisation ",
+                   caller.organisation, " may not reach it"));
 }
 
 }  // namespace

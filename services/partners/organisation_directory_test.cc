@@ -1153,11 +1153,11 @@ TEST_F(ReachTest, APrimeAdminOnboardsAndTheEventNamesThem) {
   CreateOrganisation("prime-north", v1::PRIME_PROVIDER);
   const auth::Caller admin = StaffCaller(
       "prime-north", "admin-1", type::v1::ORGANISATION_ADMIN, auth::v1::ANY);
-  ASSERT_TRUE(directory_
-                  .CreateOrganisation(
-                      admin, OrganisationRequest("sub-1", "r1",
-                                                 v1::SUB_CONTRACTOR))
-                  .ok());
+  ASSERT_TRUE(
+      directory_
+          .CreateOrganisation(
+              admin, OrganisationRequest("sub-1", "r1", v1::SUB_CONTRACTOR))
+          .ok());
   const auto envelopes = Envelopes("global");
   ASSERT_FALSE(envelopes.empty());
   EXPECT_EQ(envelopes.back().acting_organisation(), "prime-north");
@@ -1170,20 +1170,19 @@ TEST_F(ReachTest, APartnerAgencyDoesNotOnboard) {
       "agency-1", "admin-1", type::v1::ORGANISATION_ADMIN, auth::v1::ANY);
   const absl::Status status =
       directory_
-          .CreateOrganisation(admin,
-                              OrganisationRequest("sub-1", "r1",
-                                                  v1::SUB_CONTRACTOR))
+          .CreateOrganisation(
+              admin, OrganisationRequest("sub-1", "r1", v1::SUB_CONTRACTOR))
           .status();
   EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << status;
   // Nor does a caller whose organisation is not in the directory.
   const auth::Caller stranger = StaffCaller(
       "nowhere", "admin-1", type::v1::ORGANISATION_ADMIN, auth::v1::ANY);
-  EXPECT_EQ(directory_
-                .CreateOrganisation(stranger,
-                                    OrganisationRequest("sub-2", "r2"))
-                .status()
-                .code(),
-            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(
+      directory_
+          .CreateOrganisation(stranger, OrganisationRequest("sub-2", "r2"))
+          .status()
+          .code(),
+      absl::StatusCode::kPermissionDenied);
 }
 
 TEST_F(ReachTest, AnAdminManagesOnlyTheirOwnOrganisationsStaff) {
@@ -1193,9 +1192,9 @@ TEST_F(ReachTest, AnAdminManagesOnlyTheirOwnOrganisationsStaff) {
   const auth::Caller admin =
       StaffCaller("north-1", "admin-1", type::v1::ORGANISATION_ADMIN,
                   auth::v1::OWNING_ORGANISATION);
-  EXPECT_TRUE(directory_
-                  .CreateStaffUser(admin, StaffRequest("north-1", "priya", "r1"))
-                  .ok());
+  EXPECT_TRUE(
+      directory_.CreateStaffUser(admin, StaffRequest("north-1", "priya", "r1"))
+          .ok());
   const absl::Status other =
       directory_.CreateStaffUser(admin, StaffRequest("east-1", "eve", "r2"))
           .status();

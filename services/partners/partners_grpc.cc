@@ -8,18 +8,18 @@ grpc::ServerUnaryReactor* PartnersService::CreateOrganisation(
     grpc::CallbackServerContext* context,
     const v1::CreateOrganisationRequest* request, v1::Organisation* response) {
   return edge_.Serve(context, "CreateOrganisation", response,
-               [this, request](const auth::Caller& caller) {
-                 return directory_.CreateOrganisation(caller, *request);
-               });
+                     [this, request](const auth::Caller& caller) {
+                       return directory_.CreateOrganisation(caller, *request);
+                     });
 }
 
 grpc::ServerUnaryReactor* PartnersService::GetOrganisation(
     grpc::CallbackServerContext* context,
     const v1::GetOrganisationRequest* request, v1::Organisation* response) {
   return edge_.Serve(context, "GetOrganisation", response,
-               [this, request](const auth::Caller& caller) {
-                 return directory_.GetOrganisation(caller, *request);
-               });
+                     [this, request](const auth::Caller& caller) {
+                       return directory_.GetOrganisation(caller, *request);
+                     });
 }
 
 grpc::ServerUnaryReactor* PartnersService::ListOrganisations(
@@ -27,36 +27,36 @@ grpc::ServerUnaryReactor* PartnersService::ListOrganisations(
     const v1::ListOrganisationsRequest* request,
     v1::ListOrganisationsResponse* response) {
   return edge_.Serve(context, "ListOrganisations", response,
-               [this, request](const auth::Caller& caller) {
-                 return directory_.ListOrganisations(caller, *request);
-               });
+                     [this, request](const auth::Caller& caller) {
+                       return directory_.ListOrganisations(caller, *request);
+                     });
 }
 
 grpc::ServerUnaryReactor* PartnersService::UpdateOrganisation(
     grpc::CallbackServerContext* context,
     const v1::UpdateOrganisationRequest* request, v1::Organisation* response) {
   return edge_.Serve(context, "UpdateOrganisation", response,
-               [this, request](const auth::Caller& caller) {
-                 return directory_.UpdateOrganisation(caller, *request);
-               });
+                     [this, request](const auth::Caller& caller) {
+                       return directory_.UpdateOrganisation(caller, *request);
+                     });
 }
 
 grpc::ServerUnaryReactor* PartnersService::CreateStaffUser(
     grpc::CallbackServerContext* context,
     const v1::CreateStaffUserRequest* request, v1::StaffUser* response) {
   return edge_.Serve(context, "CreateStaffUser", response,
-               [this, request](const auth::Caller& caller) {
-                 return directory_.CreateStaffUser(caller, *request);
-               });
+                     [this, request](const auth::Caller& caller) {
+                       return directory_.CreateStaffUser(caller, *request);
+                     });
 }
 
 grpc::ServerUnaryReactor* PartnersService::GetStaffUser(
     grpc::CallbackServerContext* context,
     const v1::GetStaffUserRequest* request, v1::StaffUser* response) {
   return edge_.Serve(context, "GetStaffUser", response,
-               [this, request](const auth::Caller& caller) {
-                 return directory_.GetStaffUser(caller, *request);
-               });
+                     [this, request](const auth::Caller& caller) {
+                       return directory_.GetStaffUser(caller, *request);
+                     });
 }
 
 grpc::ServerUnaryReactor* PartnersService::ListStaffUsers(
@@ -64,27 +64,27 @@ grpc::ServerUnaryReactor* PartnersService::ListStaffUsers(
     const v1::ListStaffUsersRequest* request,
     v1::ListStaffUsersResponse* response) {
   return edge_.Serve(context, "ListStaffUsers", response,
-               [this, request](const auth::Caller& caller) {
-                 return directory_.ListStaffUsers(caller, *request);
-               });
+                     [this, request](const auth::Caller& caller) {
+                       return directory_.ListStaffUsers(caller, *request);
+                     });
 }
 
 grpc::ServerUnaryReactor* PartnersService::UpdateStaffUser(
     grpc::CallbackServerContext* context,
     const v1::UpdateStaffUserRequest* request, v1::StaffUser* response) {
   return edge_.Serve(context, "UpdateStaffUser", response,
-               [this, request](const auth::Caller& caller) {
-                 return directory_.UpdateStaffUser(caller, *request);
-               });
+                     [this, request](const auth::Caller& caller) {
+                       return directory_.UpdateStaffUser(caller, *request);
+                     });
 }
 
 grpc::ServerUnaryReactor* PartnersService::CheckStaffStatus(
     grpc::CallbackServerContext* context,
     const v1::CheckStaffStatusRequest* request, v1::StaffStatus* response) {
   return edge_.Serve(context, "CheckStaffStatus", response,
-               [this, request](const auth::Caller& caller) {
-                 return directory_.CheckStaffStatus(caller, *request);
-               });
+                     [this, request](const auth::Caller& caller) {
+                       return directory_.CheckStaffStatus(caller, *request);
+                     });
 }
 
 namespace {

@@ -15,7 +15,7 @@ namespace employability::partners {
 namespace {
 
 std::string StaffResourceName(const std::string& organisation,
-                      const std::string& user) {
+                              const std::string& user) {
   return absl::StrCat("organisations/", organisation, "/staff/", user);
 }
 
