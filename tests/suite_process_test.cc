@@ -1,6 +1,8 @@
 // The real all-in-one binary, run as operators run it: flags and
-// environment, health, a call end to end, a graceful stop on SIGTERM, and
-// bad configuration refused at start with exit code 2 and the setting named.
+// environment, health, a call end to end by a real staff user with a token,
+// the bootstrap and development-token command, a graceful stop on SIGTERM,
+// and bad configuration refused at start with exit code 2 and the setting
+// named.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -8,24 +10,33 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/metrics/scrape.h"
+#include "common/storage/redis_store.h"
+#include "employability/partners/v1/partners.grpc.pb.h"
+#include "services/partners/organisation_directory.h"
 #include "tests/harness/process.h"
 #include "tests/harness/redis_process.h"
 #include "tests/harness/suite_under_test.h"
 #include "tests/harness/test_data.h"
+#include "tests/harness/test_identity.h"
 
 #ifndef SUITE_BINARY
 #error "SUITE_BINARY must name the employability_suite binary"
+#endif
+#ifndef ADMIN_BINARY
+#error "ADMIN_BINARY must name the employability_admin binary"
 #endif
 
 namespace employability {
@@ -68,6 +79,45 @@ int PrintedPort(const std::string& out) {
 }
 
 constexpr char kKeySecretEnv[] = "EMPLOYABILITY_KEY_SECRET";
+constexpr char kKeySecret[] = "suite-process-test";
+constexpr char kTokenKeysEnv[] = "EMPLOYABILITY_TOKEN_KEYS";
+
+// An adviser in a new organisation of the staff directory in the Redis at
+// `redis`, put there as the bootstrap command would (the suite confirms
+// callers against that directory); the caller to call as.
+absl::StatusOr<test_harness::TestCaller> SeedAdviser(const std::string& redis) {
+  absl::StatusOr<storage::RedisOptions> options =
+      storage::ParseRedisAddress("redis", redis);
+  if (!options.ok()) return options.status();
+  std::unique_ptr<storage::RedisStore> store =
+      storage::RedisStore::Create(*options);
+  SystemClock clock;
+  RandomIdSource ids(clock);
+  storage::KeyHasher key_hasher(kKeySecret);
+  partners::OrganisationDirectory directory(*store, clock, ids, key_hasher);
+  auth::Caller bootstrap;
+  bootstrap.service = "bootstrap";
+  test_harness::TestCaller adviser{UniqueId("org"), "adviser-1",
+                                   type::v1::ADVISER};
+  partners::v1::CreateOrganisationRequest organisation;
+  organisation.set_organisation_id(adviser.organisation);
+  organisation.set_request_id("seed");
+  organisation.mutable_organisation()->set_display_name("Seeded Ltd");
+  organisation.mutable_organisation()->set_type(partners::v1::PRIME_PROVIDER);
+  absl::Status made =
+      directory.CreateOrganisation(bootstrap, organisation).status();
+  if (!made.ok()) return made;
+  partners::v1::CreateStaffUserRequest staff;
+  staff.set_parent(absl::StrCat("organisations/", adviser.organisation));
+  staff.set_staff_user_id(adviser.user);
+  staff.set_request_id("seed");
+  staff.mutable_staff_user()->set_display_name("Seeded Adviser");
+  staff.mutable_staff_user()->set_email("adviser@seeded.example");
+  staff.mutable_staff_user()->set_role(type::v1::ADVISER);
+  made = directory.CreateStaffUser(bootstrap, staff).status();
+  if (!made.ok()) return made;
+  return adviser;
+}
 
 class SuiteProcessTest : public ::testing::Test {
  protected:
@@ -82,21 +132,71 @@ class SuiteProcessTest : public ::testing::Test {
   std::unique_ptr<Subprocess> Run(
       std::vector<std::string> args,
       std::vector<std::pair<std::string, std::string>> env = {}) {
+    return Start(SUITE_BINARY, std::move(args), std::move(env), logs_->path());
+  }
+
+  // What the admin command printed, and its exit code.
+  struct AdminRun {
+    int code = -1;
+    std::string out;
+    std::string err;
+  };
+  // Runs the admin command to its end, configured as Run() configures the
+  // suite.
+  AdminRun RunAdmin(std::vector<std::string> args,
+                    std::vector<std::pair<std::string, std::string>> env) {
+    AdminRun run;
+    absl::StatusOr<std::unique_ptr<TempDir>> dir = TempDir::Create("emp-admin");
+    EXPECT_TRUE(dir.ok()) << dir.status();
+    if (!dir.ok()) return run;
+    std::unique_ptr<Subprocess> admin =
+        Start(ADMIN_BINARY, std::move(args), std::move(env), (*dir)->path());
+    if (admin == nullptr) return run;
+    absl::StatusOr<int> code = admin->Wait(kExit);
+    EXPECT_TRUE(code.ok()) << code.status();
+    run.code = code.value_or(-1);
+    run.out = admin->Stdout();
+    run.err = admin->Stderr();
+    return run;
+  }
+
+  std::unique_ptr<Subprocess> Start(
+      const std::string& binary, std::vector<std::string> args,
+      std::vector<std::pair<std::string, std::string>> env,
+      const std::string& log_dir) {
     Subprocess::Options options;
-    options.argv = {SUITE_BINARY};
+    options.argv = {binary};
     options.argv.insert(options.argv.end(), args.begin(), args.end());
     options.unset_prefixes = {"EMPLOYABILITY_"};
     // A key secret, as production must have, unless the test sets its own.
     const bool has_secret =
         std::any_of(env.begin(), env.end(),
                     [](const auto& kv) { return kv.first == kKeySecretEnv; });
-    if (!has_secret) env.emplace_back(kKeySecretEnv, "suite-process-test");
+    if (!has_secret) env.emplace_back(kKeySecretEnv, kKeySecret);
+    // The harness's token key and issuer, so that CallContext's tokens
+    // verify, unless the test sets its own.
+    const bool has_keys =
+        std::any_of(env.begin(), env.end(),
+                    [](const auto& kv) { return kv.first == kTokenKeysEnv; });
+    if (!has_keys) env.emplace_back(kTokenKeysEnv, TokenKeys());
+    env.emplace_back("EMPLOYABILITY_TOKEN_ISSUER",
+                     test_harness::TestTokenSettings().issuer);
     options.set = std::move(env);
-    options.log_dir = logs_->path();
+    options.log_dir = log_dir;
     absl::StatusOr<std::unique_ptr<Subprocess>> process =
         Subprocess::Start(options);
     EXPECT_TRUE(process.ok()) << process.status();
     return process.ok() ? *std::move(process) : nullptr;
+  }
+
+  // "<kid>:<file>" of the harness's token key, written once per test.
+  std::string TokenKeys() {
+    const auth::TokenKey key = test_harness::TestTokenKey();
+    const std::string path = logs_->path() + "/token-key";
+    if (test_harness::ReadFileOrEmpty(path).empty()) {
+      std::ofstream(path) << key.material;
+    }
+    return absl::StrCat(key.id, ":", path);
   }
 
   // Two free loopback ports, for gRPC and /metrics.
@@ -147,6 +247,9 @@ TEST_F(SuiteProcessTest, ServesAndStopsGracefullyOnSigterm) {
   EXPECT_TRUE(WaitForHealth(channel, "", HealthCheckResponse::SERVING,
                             absl::ZeroDuration()));
   auto stub = v1::Participants::NewStub(channel);
+  absl::StatusOr<test_harness::TestCaller> adviser = SeedAdviser(*redis);
+  ASSERT_TRUE(adviser.ok()) << adviser.status();
+  const auto CallContext = [&] { return test_harness::CallContext(*adviser); };
   const std::string contract = UniqueId("process");
   v1::Participant person = ValidParticipant();
   person.set_family_name("Quixotic-Marchbanks");
@@ -211,10 +314,13 @@ TEST_F(SuiteProcessTest, SigtermLetsACallInFlightFinish) {
   ASSERT_TRUE(BecomesReady(*suite, port));
   auto channel = test_harness::NewTestChannel(Loopback(port));
   auto stub = v1::Participants::NewStub(channel);
+  absl::StatusOr<test_harness::TestCaller> adviser =
+      SeedAdviser((*redis)->address());
+  ASSERT_TRUE(adviser.ok()) << adviser.status();
   const std::string contract = UniqueId("drain");
   v1::Participant warm;  // connects the client and the store's connections
   ASSERT_TRUE(stub->CreateParticipant(
-                      CallContext().get(),
+                      CallContext(*adviser).get(),
                       CreateRequest(contract, ValidParticipant()), &warm)
                   .ok());
 
@@ -223,7 +329,7 @@ TEST_F(SuiteProcessTest, SigtermLetsACallInFlightFinish) {
   std::thread caller([&] {
     v1::Participant out;
     in_flight = stub->CreateParticipant(
-        CallContext({}, absl::Seconds(10)).get(),
+        CallContext(*adviser, absl::Seconds(10)).get(),
         CreateRequest(contract, ValidParticipant()), &out);
   });
   // Nothing to poll for "the call reached the server": give it a moment.
@@ -237,6 +343,106 @@ TEST_F(SuiteProcessTest, SigtermLetsACallInFlightFinish) {
   absl::StatusOr<int> code = suite->Wait(kExit);
   ASSERT_TRUE(code.ok()) << code.status();
   EXPECT_EQ(*code, 0) << suite->Stderr();
+}
+
+TEST_F(SuiteProcessTest,
+       BootstrapsOnceAndIssuesDevelopmentTokensOnlyWhenAsked) {
+  // A Redis of our own: bootstrap works only on an empty directory.
+  absl::StatusOr<std::unique_ptr<RedisProcess>> redis = RedisProcess::Launch();
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  const std::string redis_flag = absl::StrCat("--redis=", (*redis)->address());
+  auto [port, metrics_port] = Ports();
+  std::unique_ptr<Subprocess> suite = Run(
+      {absl::StrCat("--listen=", Loopback(port)),
+       absl::StrCat("--metrics_listen=", Loopback(metrics_port)), redis_flag});
+  ASSERT_NE(suite, nullptr);
+  ASSERT_TRUE(BecomesReady(*suite, port));
+  auto partners = partners::v1::Partners::NewStub(
+      test_harness::NewTestChannel(Loopback(port)));
+
+  // Nothing can be done without a token.
+  partners::v1::ListOrganisationsRequest list;
+  partners::v1::ListOrganisationsResponse organisations;
+  EXPECT_EQ(partners
+                ->ListOrganisations(test_harness::AnonymousContext().get(),
+                                    list, &organisations)
+                .error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+
+  const std::vector<std::string> bootstrap = {
+      "bootstrap",
+      redis_flag,
+      "--organisation_id=prime-north",
+      "--organisation_name=Prime North",
+      "--admin_id=alex",
+      "--admin_name=Alex Admin",
+      "--admin_email=alex@prime-north.example"};
+  AdminRun first = RunAdmin(bootstrap, {{kTokenKeysEnv, TokenKeys()}});
+  ASSERT_EQ(first.code, 0) << first.err;
+  const std::string token(absl::StripTrailingAsciiWhitespace(first.out));
+  ASSERT_FALSE(token.empty());
+
+  // The printed token is the admin's: they may onboard and add staff.
+  auto AsAdmin = [&] {
+    auto context = test_harness::AnonymousContext();
+    context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    return context;
+  };
+  grpc::Status status =
+      partners->ListOrganisations(AsAdmin().get(), list, &organisations);
+  ASSERT_TRUE(status.ok()) << Describe(status);
+  ASSERT_EQ(organisations.organisations_size(), 1);
+  EXPECT_EQ(organisations.organisations(0).name(), "organisations/prime-north");
+  partners::v1::CreateStaffUserRequest staff;
+  staff.set_parent("organisations/prime-north");
+  staff.set_staff_user_id("adviser-1");
+  staff.set_request_id("r1");
+  staff.mutable_staff_user()->set_display_name("Ada Adviser");
+  staff.mutable_staff_user()->set_email("ada@prime-north.example");
+  staff.mutable_staff_user()->set_role(type::v1::ADVISER);
+  partners::v1::StaffUser adviser;
+  status = partners->CreateStaffUser(AsAdmin().get(), staff, &adviser);
+  ASSERT_TRUE(status.ok()) << Describe(status);
+
+  // A second bootstrap is refused.
+  AdminRun second = RunAdmin(bootstrap, {{kTokenKeysEnv, TokenKeys()}});
+  EXPECT_NE(second.code, 0);
+  EXPECT_TRUE(absl::StrContains(second.err, "bootstrapped already"))
+      << second.err;
+  EXPECT_TRUE(second.out.empty());
+
+  // Development tokens: refused unless asked for; loud when given.
+  const std::vector<std::string> token_for_adviser = {
+      "token", redis_flag, "--organisation=prime-north", "--user=adviser-1"};
+  AdminRun refused =
+      RunAdmin(token_for_adviser, {{kTokenKeysEnv, TokenKeys()}});
+  EXPECT_NE(refused.code, 0);
+  EXPECT_TRUE(absl::StrContains(refused.err, "--development_mode"))
+      << refused.err;
+  std::vector<std::string> asked = token_for_adviser;
+  asked.push_back("--development_mode");
+  AdminRun given = RunAdmin(asked, {{kTokenKeysEnv, TokenKeys()}});
+  ASSERT_EQ(given.code, 0) << given.err;
+  EXPECT_TRUE(absl::StrContains(given.err, "DEVELOPMENT MODE")) << given.err;
+  const std::string adviser_token(
+      absl::StripTrailingAsciiWhitespace(given.out));
+  auto context = test_harness::AnonymousContext();
+  context->AddMetadata("authorization", absl::StrCat("Bearer ", adviser_token));
+  // The adviser's token carries the adviser's role: reading the directory
+  // is allowed, adding staff is not.
+  status = partners->ListOrganisations(context.get(), list, &organisations);
+  EXPECT_TRUE(status.ok()) << Describe(status);
+  context = test_harness::AnonymousContext();
+  context->AddMetadata("authorization", absl::StrCat("Bearer ", adviser_token));
+  staff.set_staff_user_id("adviser-2");
+  staff.set_request_id("r2");
+  EXPECT_EQ(
+      partners->CreateStaffUser(context.get(), staff, &adviser).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+
+  ASSERT_TRUE(suite->Signal(SIGTERM).ok());
+  absl::StatusOr<int> code = suite->Wait(kExit);
+  ASSERT_TRUE(code.ok()) << code.status();
 }
 
 TEST_F(SuiteProcessTest, ListensOnAPortOfItsChoosingAndSaysWhich) {
@@ -356,6 +562,12 @@ INSTANTIATE_TEST_SUITE_P(
         {"ListenNotHostPort", {"--listen=nonsense"}, {}, "--listen"},
         {"ZeroRedisPool", {"--redis_pool=0"}, {}, "--redis_pool"},
         {"NegativeDrain", {"--drain_s=-1"}, {}, "--drain_s"},
+        {"NoTokenKeys", {}, {{"EMPLOYABILITY_TOKEN_KEYS", ""}}, "--token_keys"},
+        {"TokenKeyFileMissing",
+         {},
+         {{"EMPLOYABILITY_TOKEN_KEYS", "k1:/nonexistent/token-key"}},
+         "--token_keys"},
+        {"TokenAlgorithmNone", {"--token_algorithm=none"}, {}, "algorithm"},
         {"EnvironmentNotANumber",
          {},
          {{"EMPLOYABILITY_WORKERS", "many"}},

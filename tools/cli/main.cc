@@ -17,12 +17,12 @@
 #include "tools/cli/commands.h"
 
 ABSL_FLAG(std::string, address, "127.0.0.1:50051", "server host:port");
-ABSL_FLAG(std::string, organisation, "local-org",
-          "caller's organisation (x-employability-organisation); empty: none");
-ABSL_FLAG(std::string, user, "cli",
-          "caller's user id (x-employability-user); empty: none");
 ABSL_FLAG(std::string, token, "",
-          "bearer token, sent as 'authorization: Bearer <token>' when set");
+          "bearer token of the caller, sent as 'authorization: Bearer "
+          "<token>'; empty: $EMPLOYABILITY_TOKEN");
+ABSL_FLAG(std::string, purpose, "",
+          "declared purpose of the calls (x-employability-purpose), e.g. "
+          "EQUALITY_MONITORING");
 ABSL_FLAG(int, deadline_ms, 5000, "deadline of each call, in milliseconds");
 ABSL_FLAG(bool, json, false, "print responses as JSON, not text format");
 
@@ -39,9 +39,9 @@ constexpr char kUsage[] =
 employability::tools::ClientConfig ConfigFromFlags() {
   employability::tools::ClientConfig config;
   config.address = absl::GetFlag(FLAGS_address);
-  config.call.organisation = absl::GetFlag(FLAGS_organisation);
-  config.call.user = absl::GetFlag(FLAGS_user);
-  config.call.token = absl::GetFlag(FLAGS_token);
+  config.call.token =
+      employability::tools::TokenFrom(absl::GetFlag(FLAGS_token));
+  config.call.purpose = absl::GetFlag(FLAGS_purpose);
   config.call.deadline =
       std::chrono::milliseconds(absl::GetFlag(FLAGS_deadline_ms));
   config.json = absl::GetFlag(FLAGS_json);

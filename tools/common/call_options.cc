@@ -1,13 +1,12 @@
 #include "tools/common/call_options.h"
 
+#include <cstdlib>
+
 namespace employability::tools {
 
 void CallOptions::Apply(grpc::ClientContext* ctx) const {
-  if (!organisation.empty()) {
-    ctx->AddMetadata(kOrganisationHeader, organisation);
-  }
-  if (!user.empty()) ctx->AddMetadata(kUserHeader, user);
   if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+  if (!purpose.empty()) ctx->AddMetadata(kPurposeHeader, purpose);
   ctx->set_deadline(std::chrono::system_clock::now() + deadline);
 }
 
@@ -18,6 +17,16 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
   args.SetInt("employability.channel_index", index);
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
                                    args);
+}
+
+}  // namespace employability::tools
+
+namespace employability::tools {
+
+std::string TokenFrom(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  const char* variable = std::getenv("EMPLOYABILITY_TOKEN");
+  return variable == nullptr ? "" : variable;
 }
 
 }  // namespace employability::tools

@@ -1,4 +1,4 @@
-// What the project's gRPC tools share: the caller's metadata and deadline on
+// What the project's gRPC tools share: the caller's token and deadline on
 // every call, channels of their own, and status code names.
 #ifndef EMPLOYABILITY_TOOLS_COMMON_CALL_OPTIONS_H_
 #define EMPLOYABILITY_TOOLS_COMMON_CALL_OPTIONS_H_
@@ -14,15 +14,14 @@
 
 namespace employability::tools {
 
-// Metadata keys every service reads to know the caller.
-inline constexpr char kOrganisationHeader[] = "x-employability-organisation";
-inline constexpr char kUserHeader[] = "x-employability-user";
+// The metadata a caller declares the purpose of a call in.
+inline constexpr char kPurposeHeader[] = "x-employability-purpose";
 
-// What every call of a tool carries.
+// What every call of a tool carries. The token says who calls (a staff
+// user's, from the admin command or an identity provider).
 struct CallOptions {
-  std::string organisation;  // not sent when empty
-  std::string user;          // not sent when empty
-  std::string token;         // sent as "authorization: Bearer <token>"
+  std::string token;    // sent as "authorization: Bearer <token>"
+  std::string purpose;  // not sent when empty
   std::chrono::milliseconds deadline{5000};
 
   // Puts the metadata and a deadline from now on a fresh context.
@@ -41,3 +40,9 @@ using ::employability::StatusCodeName;
 }  // namespace employability::tools
 
 #endif  // EMPLOYABILITY_TOOLS_COMMON_CALL_OPTIONS_H_
+
+namespace employability::tools {
+// The token a tool sends: --token, else $EMPLOYABILITY_TOKEN (so that it
+// stays out of the shell's history and the process list).
+std::string TokenFrom(const std::string& flag);
+}  // namespace employability::tools

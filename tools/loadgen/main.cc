@@ -24,12 +24,12 @@
 ABSL_FLAG(std::string, target, "",
           "limit-echo | limit-put | create-participant | get-participant");
 ABSL_FLAG(std::string, address, "127.0.0.1:50051", "server host:port");
-ABSL_FLAG(std::string, organisation, "bench-org",
-          "caller's organisation (x-employability-organisation); empty: none");
-ABSL_FLAG(std::string, user, "loadgen",
-          "caller's user id (x-employability-user); empty: none");
 ABSL_FLAG(std::string, token, "",
-          "bearer token, sent as 'authorization: Bearer <token>' when set");
+          "bearer token of the caller, sent as 'authorization: Bearer "
+          "<token>'; empty: $EMPLOYABILITY_TOKEN");
+ABSL_FLAG(std::string, purpose, "",
+          "declared purpose of the calls (x-employability-purpose), e.g. "
+          "EQUALITY_MONITORING");
 ABSL_FLAG(int, deadline_ms, 5000, "deadline of each call, in milliseconds");
 ABSL_FLAG(int, connections, 8, "distinct connections (channels)");
 ABSL_FLAG(int, concurrency, 16, "closed loop: calls in flight per connection");
@@ -111,9 +111,9 @@ int Run() {
   std::string name = absl::GetFlag(FLAGS_target);
   tools::LoadPlan plan = PlanFromFlags();
   tools::TargetConfig config;
-  config.call.organisation = absl::GetFlag(FLAGS_organisation);
-  config.call.user = absl::GetFlag(FLAGS_user);
-  config.call.token = absl::GetFlag(FLAGS_token);
+  config.call.token =
+      employability::tools::TokenFrom(absl::GetFlag(FLAGS_token));
+  config.call.purpose = absl::GetFlag(FLAGS_purpose);
   config.call.deadline =
       std::chrono::milliseconds(absl::GetFlag(FLAGS_deadline_ms));
   config.run_seed = RunSeed();
