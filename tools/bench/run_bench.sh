@@ -38,6 +38,7 @@ SUITE=${SUITE:-1}
 client=$build/tools/employability
 loadgen=$build/tools/employability_loadgen
 suite_bin=$build/services/suite/employability_suite
+admin_bin=$build/services/partners/employability_admin
 limit_bin=$LIMIT_BUILD/limit_server
 
 log() { echo "run_bench: $*" >&2; }
@@ -45,7 +46,7 @@ die() { log "$*"; exit 1; }
 
 build_all() {
   local targets=(employability employability_loadgen)
-  [[ $SUITE == 1 ]] && targets+=(employability_suite)
+  [[ $SUITE == 1 ]] && targets+=(employability_suite employability_admin)
   if [[ ! -f $build/CMakeCache.txt ]]; then
     cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
   fi
@@ -125,12 +126,34 @@ start_suite() {
   local metrics_port listen
   metrics_port=$(free_port)
   read -ra listen <<<"$(suite_listen_flags "$suite_port" "$metrics_port")"
+  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/token-key"
+  export EMPLOYABILITY_TOKEN_KEYS="bench:$tmp/token-key"
+  export EMPLOYABILITY_KEY_SECRET=benchmark-only
   "$suite_bin" "${listen[@]}" --redis="127.0.0.1:$redis_port" \
-    --key_secret=benchmark-only \
     >"$tmp/suite.log" 2>&1 &
   suite_pid=$!
   pids+=("$suite_pid")
   wait_for suite 30 "$client" --address="127.0.0.1:$suite_port" health
+  authorise_loadgen
+}
+
+# The load runs as an adviser of a bootstrapped prime provider, with a
+# development-mode token (the bench's own throwaway Redis).
+authorise_loadgen() {
+  local redis=--redis=127.0.0.1:$redis_port admin_token
+  admin_token=$("$admin_bin" bootstrap "$redis" --organisation_id=bench-org \
+    --organisation_name="Bench Prime" --admin_id=admin --admin_name="Bench Admin" \
+    --admin_email=admin@bench.example 2>>"$tmp/admin.log") ||
+    die "bootstrap failed (see $tmp/admin.log)"
+  "$client" --address="127.0.0.1:$suite_port" --token="$admin_token" \
+    call employability.partners.v1.Partners/CreateStaffUser \
+    'parent: "organisations/bench-org" staff_user_id: "loadgen" request_id: "bench"
+     staff_user { display_name: "Load Generator" email: "loadgen@bench.example"
+                  role: ADVISER }' >/dev/null || die "could not add the adviser"
+  EMPLOYABILITY_TOKEN=$("$admin_bin" token --development_mode "$redis" \
+    --organisation=bench-org --user=loadgen 2>>"$tmp/admin.log") ||
+    die "no development token (see $tmp/admin.log)"
+  export EMPLOYABILITY_TOKEN
 }
 
 # load <address> <server pid> <loadgen flags...>: one run, one result line.
