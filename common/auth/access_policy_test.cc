@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "employability/participants/v1/access_grants.pb.h"
 #include "employability/participants/v1/action_plans.pb.h"
 #include "employability/participants/v1/barriers.pb.h"
 #include "employability/participants/v1/case_reviews.pb.h"
@@ -346,7 +347,7 @@ class ParticipantsPolicyTest : public ::testing::Test {
 
 AccessPolicy* ParticipantsPolicyTest::policy_ = nullptr;
 
-// The nine services, named through a message of each file, which also links
+// The ten services, named through a message of each file, which also links
 // their descriptors into the generated pool.
 std::vector<const google::protobuf::ServiceDescriptor*> ParticipantServices() {
   namespace pv1 = participants::v1;
@@ -358,7 +359,8 @@ std::vector<const google::protobuf::ServiceDescriptor*> ParticipantServices() {
         pv1::Contact::descriptor()->file(), pv1::Caseload::descriptor()->file(),
         pv1::CaseReview::descriptor()->file(), pv1::Job::descriptor()->file(),
         pv1::GroupSession::descriptor()->file(),
-        pv1::ParticipantDataExport::descriptor()->file()}) {
+        pv1::ParticipantDataExport::descriptor()->file(),
+        pv1::AccessGrant::descriptor()->file()}) {
     for (int i = 0; i < file->service_count(); ++i) {
       services.push_back(file->service(i));
     }
@@ -366,10 +368,10 @@ std::vector<const google::protobuf::ServiceDescriptor*> ParticipantServices() {
   return services;
 }
 
-TEST_F(ParticipantsPolicyTest, CoversEveryMethodOfTheNineServices) {
+TEST_F(ParticipantsPolicyTest, CoversEveryMethodOfTheTenServices) {
   std::vector<std::string> expected;
   const auto services = ParticipantServices();
-  ASSERT_EQ(services.size(), 9u);
+  ASSERT_EQ(services.size(), 10u);
   for (const google::protobuf::ServiceDescriptor* service : services) {
     for (int i = 0; i < service->method_count(); ++i) {
       expected.push_back(absl::StrCat("/", service->full_name(), "/",
@@ -378,7 +380,7 @@ TEST_F(ParticipantsPolicyTest, CoversEveryMethodOfTheNineServices) {
   }
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(policy_->Methods(), expected);
-  EXPECT_EQ(expected.size(), 50u);
+  EXPECT_EQ(expected.size(), 53u);
 }
 
 TEST_F(ParticipantsPolicyTest, HandWrittenExpectations) {
@@ -409,6 +411,14 @@ TEST_F(ParticipantsPolicyTest, NoStaffRoleRecordsAJobOutcome) {
   for (const StaffRole role : kAllRoles) {
     EXPECT_FALSE(Allowed(outcome, role)) << role;
   }
+  // Only the quality service, on its own behalf.
+  EXPECT_TRUE(policy_->CheckService(outcome, "quality").ok());
+  EXPECT_FALSE(policy_->CheckService(outcome, "participants").ok());
+  EXPECT_FALSE(
+      policy_->CheckService(
+                 "/employability.participants.v1.Participants/GetParticipant",
+                 "quality")
+          .ok());
 }
 
 // A commissioner (and a contract manager) reach only the reference data that
@@ -427,7 +437,7 @@ TEST_F(ParticipantsPolicyTest, NoPersonalDataForCommissionerOrContracts) {
       ++checked;
     }
   }
-  EXPECT_EQ(checked, 100);
+  EXPECT_EQ(checked, 106);
 }
 
 TEST_F(ParticipantsPolicyTest, EqualityDataOnlyToTheRolesThatNeedIt) {

@@ -82,9 +82,14 @@ absl::StatusOr<Caller> Authenticator::Authenticate(
           "two users: a user token in authorization and another on whose "
           "behalf the call is made");
     }
-    ASSIGN_OR_RETURN(
-        TokenClaims claims,
-        VerifyBearer(credentials.on_behalf_of, "x-employability-on-behalf-of"));
+    absl::StatusOr<TokenClaims> relayed =
+        VerifyBearer(credentials.on_behalf_of, "x-employability-on-behalf-of");
+    if (!relayed.ok()) {
+      // Say which of the two tokens is wrong.
+      return absl::UnauthenticatedError(absl::StrCat(
+          "x-employability-on-behalf-of: ", relayed.status().message()));
+    }
+    TokenClaims claims = *std::move(relayed);
     if (!claims.service.empty()) {
       return absl::UnauthenticatedError(
           "x-employability-on-behalf-of: must carry a user's token");

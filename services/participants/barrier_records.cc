@@ -113,7 +113,10 @@ bool BarrierRecords::IsSpecial(const std::string& code) const {
   return false;
 }
 
-absl::Status BarrierRecords::CheckSpecialAllowed(const Case& c) {
+absl::Status BarrierRecords::CheckSpecialAllowed(const auth::Caller& caller,
+                                                 const Case& c) {
+  // Another organisation's grant must cover HEALTH as well as BARRIERS.
+  RETURN_IF_ERROR(files_.CheckReach(caller, c, v1::HEALTH));
   ASSIGN_OR_RETURN(bool covered, files_.ConsentCovers(c, v1::HEALTH));
   if (covered) return absl::OkStatus();
   return absl::PermissionDeniedError(
@@ -149,7 +152,9 @@ absl::StatusOr<v1::Barrier> BarrierRecords::Create(
       caller, name, kBarrierItems, request, request.request_id(),
       [&](CaseChange& change,
           const std::string& item_name) -> absl::StatusOr<v1::Barrier> {
-        if (special) RETURN_IF_ERROR(CheckSpecialAllowed(change.read()));
+        if (special) {
+          RETURN_IF_ERROR(CheckSpecialAllowed(caller, change.read()));
+        }
         RETURN_IF_ERROR(CheckAgainstCase(change, barrier));
         v1::Barrier stored = barrier;
         stored.set_name(item_name);
@@ -172,8 +177,9 @@ absl::StatusOr<v1::Barrier> BarrierRecords::Get(
   ASSIGN_OR_RETURN(v1::Barrier barrier,
                    files_.GetItem<v1::Barrier>(caller, name, kBarrierItems));
   if (IsSpecial(barrier.type())) {
-    ASSIGN_OR_RETURN(Case c, files_.Read(caller, name.participant));
-    RETURN_IF_ERROR(CheckSpecialAllowed(c));
+    ASSIGN_OR_RETURN(Case c,
+                     files_.Read(caller, name.participant, v1::BARRIERS));
+    RETURN_IF_ERROR(CheckSpecialAllowed(caller, c));
   }
   return barrier;
 }
@@ -196,8 +202,13 @@ absl::StatusOr<v1::ListBarriersResponse> BarrierRecords::List(
   for (v1::Barrier& barrier : page.first) {
     if (IsSpecial(barrier.type())) {
       if (!special_allowed.has_value()) {
-        ASSIGN_OR_RETURN(Case c, files_.Read(caller, name));
-        special_allowed = CheckSpecialAllowed(c).ok();
+        ASSIGN_OR_RETURN(Case c, files_.Read(caller, name, v1::BARRIERS));
+        const absl::Status allowed = CheckSpecialAllowed(caller, c);
+        // Refused: the barrier is left out; a store fault fails the call.
+        if (!allowed.ok() && !absl::IsPermissionDenied(allowed)) {
+          return allowed;
+        }
+        special_allowed = allowed.ok();
       }
       if (!*special_allowed) continue;
     }
@@ -224,7 +235,7 @@ absl::StatusOr<v1::Barrier> BarrierRecords::Update(
         // Before anything else: even an update that changes nothing returns
         // the barrier.
         if (IsSpecial(barrier.type())) {
-          RETURN_IF_ERROR(CheckSpecialAllowed(change.read()));
+          RETURN_IF_ERROR(CheckSpecialAllowed(caller, change.read()));
         }
         const v1::Barrier before = barrier;
         const v1::Barrier& from = request.barrier();

@@ -29,8 +29,9 @@ class BarrierRecords {
  private:
   absl::Status CheckType(const std::string& code) const;
   bool IsSpecial(const std::string& code) const;
-  // PERMISSION_DENIED unless the participant's consent covers HEALTH.
-  absl::Status CheckSpecialAllowed(const Case& c);
+  // PERMISSION_DENIED unless the caller reaches the participant's HEALTH
+  // data (CaseFiles::CheckReach) and the participant's consent covers it.
+  absl::Status CheckSpecialAllowed(const auth::Caller& caller, const Case& c);
 
   CaseFiles& files_;
   const v1::ListBarrierTypesResponse catalogue_;

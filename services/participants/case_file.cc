@@ -28,7 +28,104 @@ bool SameParticipant(const v1::Participant& a, const v1::Participant& b) {
   return differ.Compare(a, b);
 }
 
+template <typename Message>
+absl::StatusOr<Message> DecodeRecord(const std::optional<storage::Record>& r) {
+  Message message;
+  if (r.has_value() && !message.ParseFromString(r->value)) {
+    return absl::DataLossError("a stored record is unreadable");
+  }
+  return message;
+}
+
+template <typename Values>
+bool Holds(const Values& values, int category) {
+  for (int held : values) {
+    if (held == category) return true;
+  }
+  return false;
+}
+
+bool NamesOrganisation(
+    const google::protobuf::RepeatedPtrField<std::string>& names,
+    absl::string_view organisation) {
+  for (const std::string& name : names) {
+    if (name == organisation) return true;
+  }
+  return false;
+}
+
+// How far the caller's scope reaches one participant without looking at
+// grants: yes, no, or only through a grant.
+enum class Reach { kYes, kNo, kIfGranted };
+
+Reach ReachOf(const auth::Caller& caller, const v1::Participant& p) {
+  const bool owner = !caller.organisation.empty() &&
+                     p.enrolling_organisation() == caller.organisation;
+  switch (caller.scope) {
+    case auth::v1::OWNING_ORGANISATION:
+      return owner ? Reach::kYes : Reach::kNo;
+    case auth::v1::ORGANISATION:
+      return owner ? Reach::kYes : Reach::kIfGranted;
+    case auth::v1::TEAM:
+      // A team belongs to the enrolling organisation: no grant reaches it.
+      return owner && !caller.team.empty() && p.team() == caller.team
+                 ? Reach::kYes
+                 : Reach::kNo;
+    case auth::v1::OWN_CASELOAD:
+      // User ids are unique within an organisation only.
+      return owner && !caller.user.empty() && p.adviser() == caller.user
+                 ? Reach::kYes
+                 : Reach::kNo;
+    default:  // AGGREGATES_ONLY, ANY, unspecified: no one's record
+      return Reach::kNo;
+  }
+}
+
+bool ScopeReachesRecords(auth::v1::Scope scope) {
+  return scope == auth::v1::OWNING_ORGANISATION ||
+         scope == auth::v1::ORGANISATION || scope == auth::v1::TEAM ||
+         scope == auth::v1::OWN_CASELOAD;
+}
+
+// Equality data is held for one purpose, which every caller must declare.
+absl::Status CheckPurpose(const auth::Caller& caller,
+                          v1::DataCategory category) {
+  if (category == v1::EQUALITY && caller.purpose != kEqualityPurpose) {
+    return absl::PermissionDeniedError(
+        "equality data is reachable only for the EQUALITY_MONITORING purpose "
+        "(send x-employability-purpose)");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+v1::AccessGrantState GrantState(const v1::AccessGrant& grant, absl::Time now) {
+  if (grant.has_revoke_time()) return v1::REVOKED;
+  if (now < FromProtoTimestamp(grant.start_time())) return v1::PENDING;
+  if (now >= FromProtoTimestamp(grant.end_time())) return v1::EXPIRED;
+  return v1::ACTIVE;
+}
+
+bool GrantOpens(const v1::AccessGrant& grant,
+                const v1::ListConsentsResponse& consents,
+                absl::string_view organisation, v1::DataCategory category,
+                absl::Time now) {
+  if (organisation.empty() || grant.organisation() != organisation ||
+      !Holds(grant.data_categories(), category) ||
+      GrantState(grant, now) != v1::ACTIVE) {
+    return false;
+  }
+  for (const v1::Consent& consent : consents.consents()) {
+    if (consent.live() && consent.purpose() == grant.purpose() &&
+        Holds(consent.data_categories(), category) &&
+        (consent.organisations().empty() ||
+         NamesOrganisation(consent.organisations(), organisation))) {
+      return true;
+    }
+  }
+  return false;
+}
 
 std::string VersionTag(int64_t version) { return absl::StrCat(version); }
 
@@ -193,35 +290,166 @@ absl::StatusOr<v1::Participant> CaseFiles::DecodeParticipant(
   return participant;
 }
 
+std::string CaseFiles::GrantsKey(const ParticipantName& name) const {
+  return Keys(name.contract).Record(kAccessGrantsRecord, name.participant);
+}
+
 absl::StatusOr<Case> CaseFiles::Read(const auth::Caller& caller,
-                                     const ParticipantName& name) {
+                                     const ParticipantName& name,
+                                     v1::DataCategory category) {
   ASSIGN_OR_RETURN(
       std::optional<storage::Record> record,
       store_.Get(Keys(name.contract).Record(kParticipant, name.participant)));
-  return CaseOf(caller, name, record);
+  return CaseOf(caller, name, record, category);
 }
 
 absl::StatusOr<Case> CaseFiles::CaseOf(
     const auth::Caller& caller, const ParticipantName& name,
-    const std::optional<storage::Record>& record) const {
+    const std::optional<storage::Record>& record, v1::DataCategory category) {
+  RETURN_IF_ERROR(CheckPurpose(caller, category));
   if (!record.has_value()) {
-    return absl::NotFoundError(
-        absl::StrCat("participant ", name.str(), " not found"));
+    // A service on its own behalf reaches every record, so absence is no
+    // secret from it; anyone else hears what they would for a record they
+    // may not reach.
+    if (caller.is_service()) {
+      return absl::NotFoundError(
+          absl::StrCat("participant ", name.str(), " not found"));
+    }
+    return Unreachable(caller, name, category);
   }
   Case c{name, {}, record->version};
   ASSIGN_OR_RETURN(c.participant, DecodeParticipant(*record));
-  RETURN_IF_ERROR(CheckShared(caller, c.participant));
+  RETURN_IF_ERROR(CheckReach(caller, c, category));
   return c;
 }
 
-absl::Status CaseFiles::CheckShared(const auth::Caller& caller,
-                                    const v1::Participant& participant) const {
-  // Until access grants arrive, only the enrolling organisation sees a record.
-  if (participant.enrolling_organisation() != caller.organisation) {
-    return absl::PermissionDeniedError(
-        "this participant is not shared with your organisation");
+absl::Status CaseFiles::CheckReach(const auth::Caller& caller, const Case& c,
+                                   v1::DataCategory category) {
+  RETURN_IF_ERROR(CheckPurpose(caller, category));
+  if (caller.is_service()) return absl::OkStatus();
+  switch (ReachOf(caller, c.participant)) {
+    case Reach::kYes:
+      return absl::OkStatus();
+    case Reach::kNo:
+      return Unreachable(caller, c.name, category);
+    case Reach::kIfGranted:
+      break;
   }
+  ASSIGN_OR_RETURN(std::vector<bool> granted,
+                   Granted(caller.organisation, {c.name}, category));
+  return granted[0] ? absl::OkStatus() : Unreachable(caller, c.name, category);
+}
+
+absl::StatusOr<std::vector<bool>> CaseFiles::Reaches(
+    const auth::Caller& caller, const std::vector<Case>& cases,
+    v1::DataCategory category) {
+  RETURN_IF_ERROR(CheckPurpose(caller, category));
+  std::vector<bool> reached(cases.size(), caller.is_service());
+  if (caller.is_service()) return reached;
+  std::vector<size_t> pending;  // reached only through a grant
+  std::vector<ParticipantName> names;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    switch (ReachOf(caller, cases[i].participant)) {
+      case Reach::kYes:
+        reached[i] = true;
+        break;
+      case Reach::kNo:
+        break;
+      case Reach::kIfGranted:
+        pending.push_back(i);
+        names.push_back(cases[i].name);
+        break;
+    }
+  }
+  if (pending.empty()) return reached;
+  ASSIGN_OR_RETURN(std::vector<bool> granted,
+                   Granted(caller.organisation, names, category));
+  for (size_t j = 0; j < pending.size(); ++j) reached[pending[j]] = granted[j];
+  return reached;
+}
+
+absl::Status CaseFiles::KeepReachable(const auth::Caller& caller,
+                                      std::vector<Case>& cases,
+                                      v1::DataCategory category) {
+  ASSIGN_OR_RETURN(std::vector<bool> reached, Reaches(caller, cases, category));
+  std::vector<Case> kept;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    if (reached[i]) kept.push_back(std::move(cases[i]));
+  }
+  cases = std::move(kept);
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<bool>> CaseFiles::Granted(
+    const std::string& organisation, const std::vector<ParticipantName>& names,
+    v1::DataCategory category) {
+  std::vector<std::string> keys;
+  for (const ParticipantName& name : names) {
+    keys.push_back(GrantsKey(name));
+    keys.push_back(
+        Keys(name.contract).Record(kConsentsRecord, name.participant));
+  }
+  absl::StatusOr<std::vector<std::optional<storage::Record>>> records =
+      store_.GetMany(keys);
+  if (!records.ok()) {
+    // Fail closed: without the grants nobody else is let in, and the caller
+    // is told to retry rather than that the record is not theirs.
+    return absl::UnavailableError(
+        absl::StrCat("access to the participant cannot be checked now (",
+                     records.status().message(), "); retry"));
+  }
+  const absl::Time now = clock_.Now();
+  std::vector<bool> granted(names.size(), false);
+  for (size_t i = 0; i < names.size(); ++i) {
+    ASSIGN_OR_RETURN(auto grants, DecodeRecord<v1::ListAccessGrantsResponse>(
+                                      (*records)[2 * i]));
+    ASSIGN_OR_RETURN(auto consents, DecodeRecord<v1::ListConsentsResponse>(
+                                        (*records)[2 * i + 1]));
+    for (const v1::AccessGrant& grant : grants.access_grants()) {
+      if (GrantOpens(grant, consents, organisation, category, now)) {
+        granted[i] = true;
+        break;
+      }
+    }
+  }
+  return granted;
+}
+
+absl::Status CaseFiles::CheckScopeReaches(const auth::Caller& caller) const {
+  if (caller.is_service() || ScopeReachesRecords(caller.scope)) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("the ", auth::v1::Scope_Name(caller.scope),
+                   " scope reaches no participant's record"));
+}
+
+absl::Status CaseFiles::Unreachable(const auth::Caller& caller,
+                                    const ParticipantName& name,
+                                    v1::DataCategory category) const {
+  const std::string participant = absl::StrCat("participant ", name.str());
+  switch (caller.scope) {
+    case auth::v1::OWNING_ORGANISATION:
+      return absl::PermissionDeniedError(absl::StrCat(
+          participant, ": not enrolled by organisation ", caller.organisation));
+    case auth::v1::ORGANISATION:
+      return absl::PermissionDeniedError(absl::StrCat(
+          participant, ": not shared with organisation ", caller.organisation,
+          " (data category ", v1::DataCategory_Name(category), ")"));
+    case auth::v1::TEAM:
+      return absl::PermissionDeniedError(
+          absl::StrCat(participant, ": not in team ",
+                       caller.team.empty() ? "(none)" : caller.team,
+                       " of organisation ", caller.organisation));
+    case auth::v1::OWN_CASELOAD:
+      return absl::PermissionDeniedError(
+          absl::StrCat(participant, ": not in the caseload of ", caller.user,
+                       " of organisation ", caller.organisation));
+    default:
+      return absl::PermissionDeniedError(absl::StrCat(
+          participant, ": the ", auth::v1::Scope_Name(caller.scope),
+          " scope reaches no participant's record"));
+  }
 }
 
 absl::Status CaseFiles::CheckNotErased(
@@ -235,8 +463,9 @@ absl::Status CaseFiles::CheckNotErased(
 }
 
 absl::StatusOr<Case> CaseFiles::ReadForChange(const auth::Caller& caller,
-                                              const ParticipantName& name) {
-  ASSIGN_OR_RETURN(Case c, Read(caller, name));
+                                              const ParticipantName& name,
+                                              v1::DataCategory category) {
+  ASSIGN_OR_RETURN(Case c, Read(caller, name, category));
   RETURN_IF_ERROR(CheckNotErased(c.participant));
   return c;
 }
@@ -476,6 +705,12 @@ void CaseFiles::AppendEvent(Batch& batch, const auth::Caller& caller,
   events::EventContext context{storage::ContractTenancy(contract), aggregate,
                                caller.organisation, caller.user, version};
   events_.Append(batch, context, payload);
+}
+
+void CaseFiles::AppendParticipantEvent(
+    Batch& batch, const auth::Caller& caller, const Case& c,
+    const google::protobuf::Message& payload) {
+  AppendEvent(batch, caller, c.name.contract, c.name.str(), c.version, payload);
 }
 
 absl::Status CaseFiles::RegisterStream(const std::string& contract) {

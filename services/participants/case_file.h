@@ -4,13 +4,24 @@
 // so that the access check, the optimistic write, the participant's status
 // and activity dates, idempotent creates, indexes and events are written once.
 //
+// The access check (CheckReach) is the service's record-level hook: the call
+// gate has checked the caller's role against the method and stamped the
+// caller with the policy's scope; CheckReach applies that scope to one
+// participant and the data category the call touches, reading the
+// participant's access grants and consents when another organisation asks.
+//
 // Storage (service key space "participants", tenancy the contract):
 //   participant:<p>                   the participant (v1::Participant)
+//   consents:<p>                      its consents (v1::ListConsentsResponse)
+//   access-grants:<p>                 other organisations' access to it
+//                                     (v1::ListAccessGrantsResponse)
 //   <item kind>:<p>:<item>            an item (e.g. contact:<p>:<id>)
 //   index:<item kind>:<p>             the participant's items of that kind,
 //                                     in the order created (sortable ids)
 //   index:status:<STATUS>, index:organisation:<org>, index:adviser:<user>
 //                                     participants, by id
+//   index:grantee:<org>               participants the organisation holds an
+//                                     unrevoked grant for (expired or not)
 // A change of an item always checks the participant's version, so nothing is
 // written to a participant deleted, erased or changed in between.
 #ifndef EMPLOYABILITY_SERVICES_PARTICIPANTS_CASE_FILE_H_
@@ -34,6 +45,7 @@
 #include "common/storage/keys.h"
 #include "common/storage/store.h"
 #include "common/time/clock.h"
+#include "employability/participants/v1/access_grants.pb.h"
 #include "employability/participants/v1/contacts.pb.h"
 #include "employability/participants/v1/group_sessions.pb.h"
 #include "employability/participants/v1/participants.pb.h"
@@ -53,6 +65,11 @@ inline constexpr int kWriteAttempts = 5;
 inline constexpr char kParticipantRecord[] = "participant";
 inline constexpr char kConsentsRecord[] = "consents";
 inline constexpr char kEqualityRecord[] = "equality";
+inline constexpr char kAccessGrantsRecord[] = "access-grants";
+// The participants an organisation holds grants for (see the storage above).
+inline constexpr char kGranteeIndex[] = "grantee";
+// The purpose a caller declares (auth::kPurposeHeader) to reach equality data.
+inline constexpr char kEqualityPurpose[] = "EQUALITY_MONITORING";
 // The duplicate check: keyed by a hash of programme, National Insurance
 // number and date of birth; holds "<organisation> <participant name>".
 inline constexpr char kDuplicateRecord[] = "nino";
@@ -63,18 +80,24 @@ inline constexpr char kDuplicateRecord[] = "nino";
 inline constexpr char kGroupSessionRecord[] = "group-session";
 inline constexpr char kGroupSessionsOfOrganisation[] = "group-session-org";
 
-// A kind of item kept under a participant: its key kind and its collection
-// in resource names (contracts/{c}/participants/{p}/<collection>/{id}).
+// A kind of item kept under a participant: its key kind, its collection in
+// resource names (contracts/{c}/participants/{p}/<collection>/{id}), and the
+// data category reading or changing one touches (what an access grant must
+// cover).
 struct ItemKind {
   const char* key;
   const char* collection;
+  v1::DataCategory category;
 };
-inline constexpr ItemKind kBarrierItems{"barrier", "barriers"};
-inline constexpr ItemKind kActionPlanItems{"plan", "actionPlans"};
-inline constexpr ItemKind kContactItems{"contact", "contacts"};
-inline constexpr ItemKind kJobItems{"job", "jobs"};
-inline constexpr ItemKind kEarningsItems{"earnings", "earnings"};
-inline constexpr ItemKind kCaseReviewItems{"review", "caseReviews"};
+inline constexpr ItemKind kBarrierItems{"barrier", "barriers", v1::BARRIERS};
+inline constexpr ItemKind kActionPlanItems{"plan", "actionPlans",
+                                           v1::PROGRESSION};
+inline constexpr ItemKind kContactItems{"contact", "contacts", v1::CONTACT};
+inline constexpr ItemKind kJobItems{"job", "jobs", v1::PROGRESSION};
+inline constexpr ItemKind kEarningsItems{"earnings", "earnings",
+                                         v1::PROGRESSION};
+inline constexpr ItemKind kCaseReviewItems{"review", "caseReviews",
+                                           v1::PROGRESSION};
 inline constexpr const ItemKind* kItemKinds[] = {
     &kBarrierItems, &kActionPlanItems, &kContactItems,
     &kJobItems,     &kEarningsItems,   &kCaseReviewItems};
@@ -107,6 +130,18 @@ struct ItemPage {
   std::vector<StoredItem> items;
   std::string next_page_token;  // empty on the last page
 };
+
+// Where a grant stands at `now` by its dates and revocation alone.
+v1::AccessGrantState GrantState(const v1::AccessGrant& grant, absl::Time now);
+// Whether `grant` opens `category` of its participant to `organisation` at
+// `now`: it names the organisation and the category, it is ACTIVE, and one
+// of the participant's `consents` is live, for the grant's purpose, covers
+// the category and names the organisation (or names none). A withdrawn
+// consent therefore closes every grant it backed at once.
+bool GrantOpens(const v1::AccessGrant& grant,
+                const v1::ListConsentsResponse& consents,
+                absl::string_view organisation, v1::DataCategory category,
+                absl::Time now);
 
 // One atomic change of a case: writes, a new state of the participant, and
 // events, committed together by CaseFiles::Commit. Made by CaseFiles::Begin.
@@ -176,27 +211,66 @@ class CaseFiles {
   CaseFiles(storage::Store& store, const Clock& clock, IdSource& ids,
             const storage::KeyHasher& key_hasher);
 
-  // The participant, for `caller`: NOT_FOUND when absent, PERMISSION_DENIED
-  // when not shared with the caller's organisation.
+  // The participant, for a call by `caller` that touches `category` of it:
+  // PERMISSION_DENIED (Unreachable) when the caller does not reach it, and
+  // the same when it does not exist, so that a refusal never tells whether
+  // a record exists (a service on its own behalf hears NOT_FOUND).
   absl::StatusOr<Case> Read(const auth::Caller& caller,
-                            const ParticipantName& name);
+                            const ParticipantName& name,
+                            v1::DataCategory category);
   // The case held in `record` (the participant's record as read, or none),
   // with Read's checks.
-  absl::StatusOr<Case> CaseOf(
-      const auth::Caller& caller, const ParticipantName& name,
-      const std::optional<storage::Record>& record) const;
+  absl::StatusOr<Case> CaseOf(const auth::Caller& caller,
+                              const ParticipantName& name,
+                              const std::optional<storage::Record>& record,
+                              v1::DataCategory category);
   // As Read, and FAILED_PRECONDITION when the participant's data was erased
   // (an erased case takes no new facts).
   absl::StatusOr<Case> ReadForChange(const auth::Caller& caller,
-                                     const ParticipantName& name);
-  // PERMISSION_DENIED unless `participant` is shared with the caller.
-  absl::Status CheckShared(const auth::Caller& caller,
-                           const v1::Participant& participant) const;
+                                     const ParticipantName& name,
+                                     v1::DataCategory category);
+
+  // The service's record-level access check: OK when `caller` reaches
+  // `category` of the participant `c` under caller.scope (set by the call
+  // gate from the access policy):
+  // - a suite service on its own behalf: always (the policy vetted it);
+  // - OWNING_ORGANISATION: the enrolling organisation only;
+  // - ORGANISATION: the enrolling organisation, or one holding a grant that
+  //   opens `category` (GrantOpens);
+  // - TEAM: the enrolling organisation, in the participant's team;
+  // - OWN_CASELOAD: the enrolling organisation, the participant's adviser;
+  // - AGGREGATES_ONLY, ANY, unspecified: never.
+  // EQUALITY also needs the declared purpose EQUALITY_MONITORING, whoever
+  // asks. PERMISSION_DENIED (Unreachable) otherwise; UNAVAILABLE when the
+  // grants cannot be read (it fails closed).
+  absl::Status CheckReach(const auth::Caller& caller, const Case& c,
+                          v1::DataCategory category);
+  // CheckReach over many cases at once, for lists: whether the caller
+  // reaches each, in order. The grants of every case of another
+  // organisation are read in one round trip; UNAVAILABLE when they cannot.
+  absl::StatusOr<std::vector<bool>> Reaches(const auth::Caller& caller,
+                                            const std::vector<Case>& cases,
+                                            v1::DataCategory category);
+  // Drops from `cases` those the caller does not reach (see Reaches).
+  absl::Status KeepReachable(const auth::Caller& caller,
+                             std::vector<Case>& cases,
+                             v1::DataCategory category);
+  // PERMISSION_DENIED when caller.scope reaches no participant at all: a
+  // list or create is refused whatever it names.
+  absl::Status CheckScopeReaches(const auth::Caller& caller) const;
+  // The refusal for a participant `caller` does not reach: PERMISSION_DENIED
+  // with a message that depends on the caller, the name and the category
+  // only, never on whether the participant exists.
+  absl::Status Unreachable(const auth::Caller& caller,
+                           const ParticipantName& name,
+                           v1::DataCategory category) const;
   // FAILED_PRECONDITION when the participant's data was erased.
   absl::Status CheckNotErased(const v1::Participant& participant) const;
   // Decodes the participant stored under `record`, its etag set.
   absl::StatusOr<v1::Participant> DecodeParticipant(
       const storage::Record& record) const;
+  // The key of the participant's access grants (kAccessGrantsRecord).
+  std::string GrantsKey(const ParticipantName& name) const;
 
   // Whether the participant holds a live consent (any purpose) covering
   // `category`: the condition for processing special-category data.
@@ -265,6 +339,11 @@ class CaseFiles {
                    int64_t version, const google::protobuf::Message& payload);
   // Makes the contract's stream known to consumers (once per process).
   absl::Status RegisterStream(const std::string& contract);
+  // The participant's event at its current version, for a change recorded
+  // beside the participant record (consents, grants).
+  void AppendParticipantEvent(storage::Batch& batch, const auth::Caller& caller,
+                              const Case& c,
+                              const google::protobuf::Message& payload);
 
   storage::KeySpace Keys(const std::string& contract) const;
   // The duplicate-check key of a participant (see kDuplicateRecord).
@@ -329,6 +408,12 @@ class CaseFiles {
                                   const ItemKind& kind,
                                   const storage::Record& found,
                                   const std::string& fingerprint);
+
+  // Whether an organisation holds a grant opening `category` of each of
+  // `names`, read in one round trip (UNAVAILABLE when it fails).
+  absl::StatusOr<std::vector<bool>> Granted(
+      const std::string& organisation,
+      const std::vector<ParticipantName>& names, v1::DataCategory category);
 
   storage::Store& store_;
   const Clock& clock_;
@@ -404,7 +489,7 @@ absl::StatusOr<Item> CaseFiles::CreateItem(
     if ((*read)[1].has_value()) {
       return ReplayItem<Item>(caller, kind, *(*read)[1], fingerprint);
     }
-    absl::StatusOr<Case> c = CaseOf(caller, name, (*read)[0]);
+    absl::StatusOr<Case> c = CaseOf(caller, name, (*read)[0], kind.category);
     if (!c.ok()) return c.status();
     absl::Status writable = CheckNotErased(c->participant);
     if (!writable.ok()) return writable;
@@ -453,7 +538,8 @@ absl::StatusOr<Item> CaseFiles::ChangeItem(
     const std::function<absl::Status(CaseChange&, Item&, int64_t)>&
         change_item) {
   for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
-    absl::StatusOr<Case> c = ReadForChange(caller, name.participant);
+    absl::StatusOr<Case> c =
+        ReadForChange(caller, name.participant, kind.category);
     if (!c.ok()) return c.status();
     absl::StatusOr<StoredItem> stored = ReadItem(*c, kind, name.id);
     if (!stored.ok()) return stored.status();
@@ -489,7 +575,7 @@ template <typename Item>
 absl::StatusOr<Item> CaseFiles::GetItem(const auth::Caller& caller,
                                         const ItemName& name,
                                         const ItemKind& kind) {
-  absl::StatusOr<Case> c = Read(caller, name.participant);
+  absl::StatusOr<Case> c = Read(caller, name.participant, kind.category);
   if (!c.ok()) return c.status();
   absl::StatusOr<StoredItem> stored = ReadItem(*c, kind, name.id);
   if (!stored.ok()) return stored.status();
@@ -502,7 +588,7 @@ CaseFiles::ListItemsOf(const auth::Caller& caller, const ParticipantName& name,
                        const ItemKind& kind, const std::string& page_token,
                        int page_size,
                        const std::function<bool(const Item&)>& keep) {
-  absl::StatusOr<Case> c = Read(caller, name);
+  absl::StatusOr<Case> c = Read(caller, name, kind.category);
   if (!c.ok()) return c.status();
   absl::StatusOr<ItemPage> page = ListItems(*c, kind, page_token, page_size);
   if (!page.ok()) return page.status();

@@ -95,6 +95,7 @@ ContactsDue CaseloadRecords::Assess(const v1::Participant& participant,
 absl::StatusOr<std::vector<Case>> CaseloadRecords::ScanCaseload(
     const auth::Caller& caller, const std::string& contract,
     const std::string& adviser, absl::string_view field, int limit) {
+  RETURN_IF_ERROR(files_.CheckScopeReaches(caller));
   const std::string index = files_.Keys(contract).Index("adviser", adviser);
   std::vector<Case> cases;
   std::string after;
@@ -115,13 +116,14 @@ absl::StatusOr<std::vector<Case>> CaseloadRecords::ScanCaseload(
       if (!records[i].has_value()) continue;  // deleted since the index read
       ASSIGN_OR_RETURN(v1::Participant participant,
                        files_.DecodeParticipant(*records[i]));
-      if (!files_.CheckShared(caller, participant).ok()) continue;
       cases.push_back(Case{ParticipantName{contract, ids[i]},
                            std::move(participant), records[i]->version});
     }
     if (static_cast<int>(ids.size()) < kCaseloadScanPage) break;
     after = ids.back();
   }
+  // The caseload as the caller reaches it, record by record.
+  RETURN_IF_ERROR(files_.KeepReachable(caller, cases, v1::IDENTITY));
   return cases;
 }
 
@@ -278,16 +280,27 @@ absl::StatusOr<std::vector<Case>> CaseloadRecords::ReadNamed(
                    ReadParticipants(files_, contract, ids));
   std::vector<Case> cases;
   for (size_t i = 0; i < ids.size(); ++i) {
-    const std::string field = absl::StrCat("participants[", i, "]");
-    const ParticipantName name{contract, ids[i]};
-    if (!records[i].has_value()) {
-      return absl::NotFoundError(
-          absl::StrCat(field, ": participant ", name.str(), " not found"));
-    }
+    if (!records[i].has_value()) continue;
     ASSIGN_OR_RETURN(v1::Participant participant,
                      files_.DecodeParticipant(*records[i]));
-    RETURN_IF_ERROR(About(field, files_.CheckShared(caller, participant)));
-    cases.push_back(Case{name, std::move(participant), records[i]->version});
+    cases.push_back(Case{ParticipantName{contract, ids[i]},
+                         std::move(participant), records[i]->version});
+  }
+  // Every grant needed is read in one round trip.
+  ASSIGN_OR_RETURN(std::vector<bool> reached,
+                   files_.Reaches(caller, cases, v1::IDENTITY));
+  // The first participant named that is missing or out of reach, in the
+  // order named, and in the same words either way.
+  size_t read = 0;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const bool found = records[i].has_value();
+    if (found && reached[read++]) continue;
+    const ParticipantName name{contract, ids[i]};
+    return About(absl::StrCat("participants[", i, "]"),
+                 caller.is_service() && !found
+                     ? absl::NotFoundError(absl::StrCat(
+                           "participant ", name.str(), " not found"))
+                     : files_.Unreachable(caller, name, v1::IDENTITY));
   }
   return cases;
 }

@@ -50,8 +50,9 @@ class CaseloadRecords {
   };
 
   // The caseload as `caller` may see it, in index order: every participant
-  // of the adviser that is shared with the caller. FAILED_PRECONDITION
-  // naming `field` (the adviser's) when it holds more than `limit`.
+  // of the adviser that the caller reaches (CaseFiles::KeepReachable).
+  // FAILED_PRECONDITION naming `field` (the adviser's) when it holds more
+  // than `limit`.
   absl::StatusOr<std::vector<Case>> ScanCaseload(const auth::Caller& caller,
                                                  const std::string& contract,
                                                  const std::string& adviser,
@@ -60,9 +61,9 @@ class CaseloadRecords {
   // The participant's contacts due under their programme's standard.
   ContactsDue Assess(const v1::Participant& participant,
                      absl::CivilDay today) const;
-  // The participants named, read for a change: NOT_FOUND naming the first
-  // missing, PERMISSION_DENIED when not shared, FAILED_PRECONDITION when
-  // erased.
+  // The participants named, read for a change: PERMISSION_DENIED naming
+  // the first one missing or out of the caller's reach (the same refusal
+  // for both; see CaseFiles::Unreachable).
   absl::StatusOr<std::vector<Case>> ReadNamed(
       const auth::Caller& caller, const std::string& contract,
       const std::vector<std::string>& ids);

@@ -401,8 +401,9 @@ TEST_F(CaseloadRecordsTest, ReassignIsAllOrNothing) {
       {{p1_.name(), p5_.name()},
        absl::StatusCode::kPermissionDenied,
        "participants[1]"},
+      // Missing reads as not reachable: absence is no answer either.
       {{p1_.name(), p2_.name(), missing},
-       absl::StatusCode::kNotFound,
+       absl::StatusCode::kPermissionDenied,
        "participants[2]"},
   };
   for (const Failure& failure : failures) {
@@ -526,6 +527,43 @@ TEST_F(CaseloadRecordsTest, OtherOrganisationsSeeNoneOfOurCaseload) {
   auto moved = caseloads_.ReassignParticipants(other_agency_,
                                                Move({p1_.name()}, "adviser-9"));
   EXPECT_EQ(moved.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Reread(p1_).adviser(), "adviser-1");
+}
+
+TEST_F(CaseloadRecordsTest, ACaseloadIsWhatTheCallersScopeReaches) {
+  MakeCaseload();  // every participant in team-a
+  v1::GetCaseloadRequest request;
+  request.set_parent(absl::StrCat("contracts/", kContract));
+  request.set_adviser("adviser-1");
+  const auto total = [&](const auth::Caller& caller) {
+    auto caseload = caseloads_.GetCaseload(caller, request);
+    EXPECT_TRUE(caseload.ok()) << caseload.status();
+    return caseload.ok() ? caseload->total() : -1;
+  };
+  EXPECT_EQ(total(Staff("prime-north", "leader-a", auth::v1::TEAM,
+                        type::v1::TEAM_LEADER)),
+            4);
+  const auth::Caller leader_b = Staff("prime-north", "leader-b", auth::v1::TEAM,
+                                      type::v1::TEAM_LEADER, "team-b");
+  EXPECT_EQ(total(leader_b), 0);
+  EXPECT_EQ(total(Staff("prime-north", "adviser-1", auth::v1::OWN_CASELOAD)),
+            4);
+  EXPECT_EQ(total(Staff("prime-north", "adviser-2", auth::v1::OWN_CASELOAD)),
+            0);
+  EXPECT_EQ(
+      caseloads_
+          .GetCaseload(Staff("prime-north", "viewer", auth::v1::AGGREGATES_ONLY,
+                             type::v1::COMMISSIONER_VIEWER, ""),
+                       request)
+          .status()
+          .code(),
+      absl::StatusCode::kPermissionDenied);
+  // Nor may a team leader move another team's participants.
+  auto moved = caseloads_.ReassignParticipants(leader_b,
+                                               Move({p1_.name()}, "adviser-2"));
+  EXPECT_EQ(moved.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(std::string(moved.status().message()).rfind("participants[0]", 0),
+            0u);
   EXPECT_EQ(Reread(p1_).adviser(), "adviser-1");
 }
 

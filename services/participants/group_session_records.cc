@@ -318,18 +318,24 @@ void GroupSessionRecords::Emit(Batch& batch, const auth::Caller& caller,
 
 absl::StatusOr<GroupSessionRecords::StoredSession> GroupSessionRecords::Read(
     const auth::Caller& caller, const GroupSessionName& name) {
+  RETURN_IF_ERROR(files_.CheckScopeReaches(caller));
   ASSIGN_OR_RETURN(std::optional<storage::Record> record,
                    files_.store().Get(Key(name)));
+  // Another organisation's session and none at all read the same, so that
+  // a refusal does not tell whether a session exists.
+  const absl::Status unreachable = absl::PermissionDeniedError(
+      absl::StrCat(name.str(), ": not a group session of organisation ",
+                   caller.organisation));
   if (!record.has_value()) {
+    if (!caller.is_service()) return unreachable;
     return absl::NotFoundError(absl::StrCat(name.str(), " not found"));
   }
   const int64_t version = record->version;
   ASSIGN_OR_RETURN(
       v1::GroupSession session,
       DecodeItem<v1::GroupSession>(StoredItem{name.id, *std::move(record)}));
-  if (session.organisation() != caller.organisation) {
-    return absl::PermissionDeniedError(
-        "this group session is run by another organisation");
+  if (!caller.is_service() && session.organisation() != caller.organisation) {
+    return unreachable;
   }
   return StoredSession{name, std::move(session), version};
 }
@@ -337,7 +343,8 @@ absl::StatusOr<GroupSessionRecords::StoredSession> GroupSessionRecords::Read(
 absl::StatusOr<Case> GroupSessionRecords::ReadAttendee(
     const auth::Caller& caller, const std::string& field,
     const ParticipantName& name) {
-  ASSIGN_OR_RETURN(Case attendee, files_.Read(caller, name));
+  // Attendance is a contact with the participant.
+  ASSIGN_OR_RETURN(Case attendee, files_.Read(caller, name, v1::CONTACT));
   absl::Status erased = files_.CheckNotErased(attendee.participant);
   if (!erased.ok()) {
     return absl::Status(erased.code(),
@@ -441,6 +448,7 @@ absl::StatusOr<v1::ListGroupSessionsResponse> GroupSessionRecords::List(
                    ParseContractName("parent", request.parent()));
   ASSIGN_OR_RETURN(int page_size, PageSize("page_size", request.page_size(),
                                            kDefaultPageSize, kMaxPageSize));
+  RETURN_IF_ERROR(files_.CheckScopeReaches(caller));
   // The token is bound to the contract and the caller's organisation.
   const std::string digest = files_.QueryDigest(absl::StrCat(
       contract, "|", caller.organisation, "|", kGroupSessionsOfOrganisation));

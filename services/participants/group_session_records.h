@@ -77,8 +77,9 @@ class GroupSessionRecords {
       const StoredSession& read, v1::GroupSession& session,
       storage::Batch& batch, int64_t version)>;
 
-  // The session for `caller`: NOT_FOUND when absent, PERMISSION_DENIED when
-  // another organisation runs it.
+  // The session for `caller`: PERMISSION_DENIED, the same whether it is
+  // absent or another organisation runs it (a service on its own behalf
+  // hears NOT_FOUND for an absent one).
   absl::StatusOr<StoredSession> Read(const auth::Caller& caller,
                                      const GroupSessionName& name);
   // Applies `edit` optimistically: a non-empty `etag` must match the stored

@@ -401,15 +401,16 @@ TEST_F(GroupSessionRecordsTest, AttendanceInputIsCheckedBeforeAnythingIsRead) {
   v1::RecordAttendanceRequest unnamed;
   EXPECT_TRUE(Names(sessions_.RecordAttendance(adviser_, unnamed).status(),
                     Code::kInvalidArgument, "name"));
-  // Unknown participants and sessions are not found.
+  // Unknown participants and sessions are refused as unreachable ones are,
+  // so that a refusal never tells whether a record exists.
   const std::string nobody =
       absl::StrCat("contracts/", kContract, "/participants/nobody");
   EXPECT_EQ(Attendance(session, {{nobody, v1::BOOKED}}).status().code(),
-            Code::kNotFound);
+            Code::kPermissionDenied);
   v1::GroupSession missing = session;
   missing.set_name(absl::StrCat("contracts/", kContract, "/groupSessions/no"));
   EXPECT_EQ(Attendance(missing, {{p.name(), v1::BOOKED}}).status().code(),
-            Code::kNotFound);
+            Code::kPermissionDenied);
   EXPECT_TRUE(NewEvents().empty());
   EXPECT_EQ(Reread(session).attendees_size(), 0);
 }
@@ -420,7 +421,7 @@ TEST_F(GroupSessionRecordsTest, ErasedParticipantCannotBeAdded) {
   // Marks the record erased, as the subject-rights area does.
   absl::StatusOr<ParticipantName> name = ParseParticipantName("name", p.name());
   ASSERT_TRUE(name.ok());
-  absl::StatusOr<Case> read = files_.Read(adviser_, *name);
+  absl::StatusOr<Case> read = files_.Read(adviser_, *name, v1::IDENTITY);
   ASSERT_TRUE(read.ok()) << read.status();
   v1::Participant erased = read->participant;
   erased.set_erased(true);
@@ -713,7 +714,12 @@ TEST_F(GroupSessionRecordsTest, NamesAreParsedStrictly) {
   }
   v1::GetGroupSessionRequest get;
   get.set_name(absl::StrCat("contracts/", kContract, "/groupSessions/none"));
-  EXPECT_EQ(sessions_.Get(adviser_, get).status().code(), Code::kNotFound);
+  const absl::Status none = sessions_.Get(adviser_, get).status();
+  EXPECT_EQ(none.code(), Code::kPermissionDenied);
+  // Word for word what another organisation's session gets.
+  EXPECT_EQ(none.message(),
+            absl::StrCat(get.name(),
+                         ": not a group session of organisation prime-north"));
 }
 
 }  // namespace

@@ -1,11 +1,13 @@
 // The fixture of the participants service's unit tests: an in-memory store,
 // a fake clock on Monday 2 March 2026 (10:00 UTC), the case files, and
 // helpers to enrol and start a participant and to read the events emitted;
-// and Names, the check that a refusal names its field.
+// Names, the check that a refusal names its field; and Staff, a caller as
+// the call gate admits one.
 #ifndef EMPLOYABILITY_SERVICES_PARTICIPANTS_JOURNEY_TEST_FIXTURE_H_
 #define EMPLOYABILITY_SERVICES_PARTICIPANTS_JOURNEY_TEST_FIXTURE_H_
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -23,6 +25,34 @@
 #include "services/participants/participant_records.h"
 
 namespace employability::participants {
+
+// A member of staff as the call gate hands them to the domain: role, team,
+// and the scope the access policy gives the role for the method called.
+// The tests' callers are advisers of team-a reaching their organisation's
+// records (ORGANISATION), as the policy has it for casework.
+inline auth::Caller Staff(std::string organisation, std::string user,
+                          auth::v1::Scope scope = auth::v1::ORGANISATION,
+                          type::v1::StaffRole role = type::v1::ADVISER,
+                          std::string team = "team-a") {
+  auth::Caller caller(std::move(organisation), std::move(user), role,
+                      std::move(team));
+  caller.scope = scope;
+  return caller;
+}
+
+// `caller` declaring the EQUALITY_MONITORING purpose, as equality data
+// demands of every caller.
+inline auth::Caller ForEqualityMonitoring(auth::Caller caller) {
+  caller.purpose = kEqualityPurpose;
+  return caller;
+}
+
+// A suite service calling on its own behalf (no user, no organisation).
+inline auth::Caller Service(std::string service) {
+  auth::Caller caller;
+  caller.service = std::move(service);
+  return caller;
+}
 
 // Success when `status` has `code` and a message that names `field` first,
 // as the service words a refusal: "<field>: <problem>" or "<field> is
@@ -174,8 +204,8 @@ class JourneyTest : public testing::Test {
   storage::KeyHasher key_hasher_{"test-secret"};
   CaseFiles files_;
   ParticipantRecords participants_;
-  auth::Caller adviser_{"prime-north", "adviser-1"};
-  auth::Caller other_agency_{"partner-east", "adviser-9"};
+  auth::Caller adviser_ = Staff("prime-north", "adviser-1");
+  auth::Caller other_agency_ = Staff("partner-east", "adviser-9");
   size_t seen_events_ = 0;
 };
 

@@ -199,7 +199,7 @@ absl::StatusOr<v1::ParticipantDataExport> ParticipantDataRecords::Export(
     const v1::ExportParticipantDataRequest& request) {
   ASSIGN_OR_RETURN(ParticipantName name,
                    ParseParticipantName("name", request.name()));
-  ASSIGN_OR_RETURN(Case c, files_.Read(caller, name));
+  ASSIGN_OR_RETURN(Case c, files_.Read(caller, name, v1::IDENTITY));
   ASSIGN_OR_RETURN(Held held, ReadEverything(c));
   v1::ParticipantDataExport out;
   *out.mutable_export_time() = ToProtoTimestamp(files_.Now());
@@ -244,12 +244,12 @@ absl::StatusOr<v1::Participant> ParticipantDataRecords::Erase(
   RETURN_IF_ERROR(idempotency::CheckRequestId("erasure_reference",
                                               request.erasure_reference()));
   for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
-    ASSIGN_OR_RETURN(Case c, files_.Read(caller, name));
+    ASSIGN_OR_RETURN(Case c, files_.Read(caller, name, v1::IDENTITY));
     if (c.participant.erased()) return c.participant;  // already done
     ASSIGN_OR_RETURN(bool erased,
                      EraseOnce(caller, c, request.erasure_reference()));
     if (erased) {
-      ASSIGN_OR_RETURN(Case now, files_.Read(caller, name));
+      ASSIGN_OR_RETURN(Case now, files_.Read(caller, name, v1::IDENTITY));
       return now.participant;
     }
   }

@@ -31,7 +31,10 @@ class ParticipantDataTest : public JourneyTest {
     equality.mutable_equality_data()->set_name(p.name() + "/equalityData");
     equality.mutable_equality_data()->set_ethnicity("White British");
     equality.set_purpose(v1::EQUALITY_MONITORING);
-    EXPECT_TRUE(participants_.UpdateEqualityData(adviser_, equality).ok());
+    EXPECT_TRUE(
+        participants_
+            .UpdateEqualityData(ForEqualityMonitoring(adviser_), equality)
+            .ok());
 
     v1::CreateBarrierRequest barrier;
     barrier.set_parent(p.name());
@@ -95,8 +98,8 @@ class ParticipantDataTest : public JourneyTest {
 
   void PutItem(const v1::Participant& p, const ItemKind& kind,
                const std::string& id, google::protobuf::Message& item) {
-    absl::StatusOr<Case> c =
-        files_.Read(adviser_, *ParseParticipantName("name", p.name()));
+    absl::StatusOr<Case> c = files_.Read(
+        adviser_, *ParseParticipantName("name", p.name()), kind.category);
     ASSERT_TRUE(c.ok());
     item.GetReflection()->SetString(
         &item, item.GetDescriptor()->FindFieldByName("name"),
@@ -243,9 +246,11 @@ TEST_F(ParticipantDataTest, AnErasedRecordIsReadOnlyAndErasureIdempotent) {
   equality.mutable_equality_data()->set_name(p.name() + "/equalityData");
   equality.mutable_equality_data()->set_sex("Female");
   equality.set_purpose(v1::EQUALITY_MONITORING);
-  EXPECT_EQ(
-      participants_.UpdateEqualityData(adviser_, equality).status().code(),
-      absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(participants_
+                .UpdateEqualityData(ForEqualityMonitoring(adviser_), equality)
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
   // The duplicate check no longer holds the person: they can enrol afresh.
   v1::Participant fresh = Enrol("JK123456A", "enrol-again");
   EXPECT_NE(fresh.name(), p.name());

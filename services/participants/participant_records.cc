@@ -38,9 +38,24 @@ absl::Status StaleEtag(absl::string_view field) {
   return ::employability::participants::StaleEtag(field, "participant");
 }
 
-absl::Status NotShared() {
-  return absl::PermissionDeniedError(
-      "this participant is not shared with your organisation");
+// Where a caller whose scope is a team or a caseload puts a participant
+// they enrol or change: within that team or caseload, so that the record
+// stays theirs to reach. PERMISSION_DENIED naming the field otherwise.
+absl::Status CheckPlacement(const auth::Caller& caller,
+                            const v1::Participant& p) {
+  if (caller.scope == auth::v1::TEAM && p.team() != caller.team) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "participant.team: a team leader places participants in their own "
+        "team (",
+        caller.team.empty() ? "none" : caller.team, ")"));
+  }
+  if (caller.scope == auth::v1::OWN_CASELOAD && p.adviser() != caller.user) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("participant.adviser: this caller places participants in "
+                     "their own caseload (",
+                     caller.user, ")"));
+  }
+  return absl::OkStatus();
 }
 
 template <typename Message>
@@ -224,7 +239,8 @@ void ParticipantRecords::AppendEvent(Batch& batch, const auth::Caller& caller,
 }
 
 absl::StatusOr<ParticipantRecords::Loaded> ParticipantRecords::Load(
-    const auth::Caller& caller, const ParticipantName& name, With with) {
+    const auth::Caller& caller, const ParticipantName& name, With with,
+    v1::DataCategory category) {
   KeySpace keys = Keys(name.contract);
   std::vector<std::string> wanted = {
       keys.Record(kParticipant, name.participant)};
@@ -234,14 +250,10 @@ absl::StatusOr<ParticipantRecords::Loaded> ParticipantRecords::Load(
     wanted.push_back(keys.Record(kEquality, name.participant));
   ASSIGN_OR_RETURN(std::vector<std::optional<storage::Record>> records,
                    store_.GetMany(wanted));
-  if (!records[0].has_value()) {
-    return absl::NotFoundError(
-        absl::StrCat("participant ", name.str(), " not found"));
-  }
+  ASSIGN_OR_RETURN(Case c, files_.CaseOf(caller, name, records[0], category));
   Loaded loaded;
-  ASSIGN_OR_RETURN(loaded.participant, files_.DecodeParticipant(*records[0]));
-  loaded.version = records[0]->version;
-  RETURN_IF_ERROR(files_.CheckShared(caller, loaded.participant));
+  loaded.participant = std::move(c.participant);
+  loaded.version = c.version;
   if (records.size() > 1 && records[1].has_value()) {
     ASSIGN_OR_RETURN(loaded.consents,
                      Decode<v1::ListConsentsResponse>(*records[1]));
@@ -262,6 +274,16 @@ absl::StatusOr<v1::Participant> ParticipantRecords::Create(
   if (!request.has_participant()) return RequiredField("participant");
   v1::Participant participant = request.participant();
   RETURN_IF_ERROR(NormaliseParticipant("participant", Today(), participant));
+  RETURN_IF_ERROR(files_.CheckScopeReaches(caller));
+  // A team leader enrols into their team, an adviser limited to a caseload
+  // into it, unless they say otherwise (and are refused).
+  if (caller.scope == auth::v1::TEAM && participant.team().empty()) {
+    participant.set_team(caller.team);
+  }
+  if (caller.scope == auth::v1::OWN_CASELOAD && participant.adviser().empty()) {
+    participant.set_adviser(caller.user);
+  }
+  RETURN_IF_ERROR(CheckPlacement(caller, participant));
   RETURN_IF_ERROR(files_.RegisterStream(contract));
   return CreateOnce(caller, request, contract, std::move(participant));
 }
@@ -317,7 +339,8 @@ absl::StatusOr<v1::Participant> ParticipantRecords::CreateOnce(
         idempotency::Replay(*result.found, fingerprint, "request_id", &first));
     ASSIGN_OR_RETURN(ParticipantName replayed,
                      ParseParticipantName("name", first.name()));
-    ASSIGN_OR_RETURN(Loaded loaded, Load(caller, replayed, With::kParticipant));
+    ASSIGN_OR_RETURN(Loaded loaded,
+                     Load(caller, replayed, With::kParticipant, v1::IDENTITY));
     return loaded.participant;
   }
   return AlreadyEnrolled(caller, p.programme(), result.found);
@@ -330,7 +353,8 @@ absl::StatusOr<v1::Participant> ParticipantRecords::Get(
     const auth::Caller& caller, const v1::GetParticipantRequest& request) {
   ASSIGN_OR_RETURN(ParticipantName name,
                    ParseParticipantName("name", request.name()));
-  ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kParticipant));
+  ASSIGN_OR_RETURN(Loaded loaded,
+                   Load(caller, name, With::kParticipant, v1::IDENTITY));
   return std::move(loaded.participant);
 }
 
@@ -348,13 +372,22 @@ absl::StatusOr<v1::ListParticipantsResponse> ParticipantRecords::List(
   if (!request.enrolling_organisation().empty()) {
     RETURN_IF_ERROR(CheckResourceId("enrolling_organisation",
                                     request.enrolling_organisation()));
-    // Until access grants arrive, only the enrolling organisation sees a
-    // record.
-    if (request.enrolling_organisation() != caller.organisation)
-      return NotShared();
+  }
+  RETURN_IF_ERROR(files_.CheckScopeReaches(caller));
+  // The caller's own organisation's participants, unless it names another:
+  // then those of the other shared with the caller's through grants.
+  const std::string& own = caller.is_service()
+                               ? request.enrolling_organisation()
+                               : caller.organisation;
+  const bool shared = !request.enrolling_organisation().empty() &&
+                      request.enrolling_organisation() != own;
+  if (shared && caller.scope != auth::v1::ORGANISATION) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "enrolling_organisation: the ", auth::v1::Scope_Name(caller.scope),
+        " scope reaches only organisation ", own, "'s own participants"));
   }
   v1::ListParticipantsRequest scoped = request;
-  scoped.set_enrolling_organisation(caller.organisation);
+  if (!shared) scoped.set_enrolling_organisation(own);
 
   const std::string digest = FilterDigest(files_, contract, request);
   std::string after;
@@ -362,19 +395,25 @@ absl::StatusOr<v1::ListParticipantsResponse> ParticipantRecords::List(
     ASSIGN_OR_RETURN(
         after, DecodePageToken("page_token", request.page_token(), digest));
   }
-  // Walk the narrowest index; the other filters are checked on the records.
+  // Walk the narrowest index; the other filters, and the caller's reach,
+  // are checked on the records.
   const KeySpace keys = Keys(contract);
-  std::string index = keys.Index("organisation", caller.organisation);
-  if (!request.adviser().empty()) {
+  std::string index = keys.Index("organisation", own);
+  if (shared) {
+    index = keys.Index(kGranteeIndex, caller.organisation);
+  } else if (!request.adviser().empty()) {
     index = keys.Index("adviser", request.adviser());
+  } else if (caller.scope == auth::v1::OWN_CASELOAD) {
+    index = keys.Index("adviser", caller.user);
   } else if (request.status() != v1::PARTICIPANT_STATUS_UNSPECIFIED) {
     index = keys.Index("status", v1::ParticipantStatus_Name(request.status()));
   }
-  return ListFrom(index, after, page_size, scoped, contract, digest);
+  return ListFrom(caller, index, after, page_size, scoped, contract, digest);
 }
 
 absl::StatusOr<v1::ListParticipantsResponse> ParticipantRecords::ListFrom(
-    const std::string& index, const std::string& after, int page_size,
+    const auth::Caller& caller, const std::string& index,
+    const std::string& after, int page_size,
     const v1::ListParticipantsRequest& request, const std::string& contract,
     const std::string& digest) {
   const KeySpace keys = Keys(contract);
@@ -390,11 +429,19 @@ absl::StatusOr<v1::ListParticipantsResponse> ParticipantRecords::ListFrom(
       record_keys.push_back(keys.Record(kParticipant, id));
     ASSIGN_OR_RETURN(std::vector<std::optional<storage::Record>> records,
                      store_.GetMany(record_keys));
-    for (const std::optional<storage::Record>& record : records) {
-      if (!record.has_value()) continue;  // deleted since the index was read
-      ASSIGN_OR_RETURN(v1::Participant p, files_.DecodeParticipant(*record));
+    std::vector<Case> matching;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (!records[i].has_value()) continue;  // deleted since the index read
+      ASSIGN_OR_RETURN(v1::Participant p,
+                       files_.DecodeParticipant(*records[i]));
       if (!Matches(p, request)) continue;
-      *response.add_participants() = std::move(p);
+      matching.push_back(Case{ParticipantName{contract, ids[i]}, std::move(p),
+                              records[i]->version});
+    }
+    // Only what the caller could get one by one.
+    RETURN_IF_ERROR(files_.KeepReachable(caller, matching, v1::IDENTITY));
+    for (Case& c : matching) {
+      *response.add_participants() = std::move(c.participant);
     }
     if (static_cast<int>(ids.size()) < want)
       return response;  // index exhausted
@@ -429,7 +476,8 @@ absl::StatusOr<v1::Participant> ParticipantRecords::Update(
 absl::StatusOr<std::optional<v1::Participant>> ParticipantRecords::UpdateOnce(
     const auth::Caller& caller, const v1::UpdateParticipantRequest& request,
     const ParticipantName& name) {
-  ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kParticipant));
+  ASSIGN_OR_RETURN(Loaded loaded,
+                   Load(caller, name, With::kParticipant, v1::IDENTITY));
   RETURN_IF_ERROR(files_.CheckNotErased(loaded.participant));
   const v1::Participant& before = loaded.participant;
   const std::string& etag = request.participant().etag();
@@ -443,6 +491,7 @@ absl::StatusOr<std::optional<v1::Participant>> ParticipantRecords::UpdateOnce(
     (*UpdatableField(path))(request.participant(), after);
   }
   RETURN_IF_ERROR(NormaliseParticipant("participant", Today(), after));
+  RETURN_IF_ERROR(CheckPlacement(caller, after));
   const bool status_changed = after.status() != before.status();
   std::vector<std::string> changed;  // paths whose value really changed
   for (const std::string& path : paths) {
@@ -524,6 +573,27 @@ absl::StatusOr<std::optional<v1::Participant>> ParticipantRecords::UpdateOnce(
   return std::nullopt;  // someone else wrote first: read again and retry
 }
 
+// Adds to `batch` the removal of the participant's access grants (`grants`,
+// as read) and of its place in each grantee's index.
+absl::Status ParticipantRecords::RemoveGrants(
+    Batch& batch, const ParticipantName& name,
+    const std::optional<storage::Record>& grants) {
+  const std::string key = files_.GrantsKey(name);
+  if (!grants.has_value()) {
+    batch.ExpectAbsent(key);
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(auto held, Decode<v1::ListAccessGrantsResponse>(*grants));
+  batch.ExpectVersion(key, grants->version);
+  batch.Delete(key);
+  for (const v1::AccessGrant& grant : held.access_grants()) {
+    batch.IndexRemove(
+        Keys(name.contract).Index(kGranteeIndex, grant.organisation()),
+        name.participant);
+  }
+  return absl::OkStatus();
+}
+
 // Deleting is for an enrolment made by mistake. Once anything of a journey
 // is recorded the participant is exited (or erased on request) instead: the
 // record is evidence for payments and quality.
@@ -551,12 +621,15 @@ absl::Status ParticipantRecords::Delete(
   ASSIGN_OR_RETURN(ParticipantName name,
                    ParseParticipantName("name", request.name()));
   for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
-    ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kParticipant));
+    ASSIGN_OR_RETURN(Loaded loaded,
+                     Load(caller, name, With::kParticipant, v1::IDENTITY));
     const v1::Participant& p = loaded.participant;
     if (!request.etag().empty() && request.etag() != p.etag()) {
       return StaleEtag("etag");
     }
     RETURN_IF_ERROR(CheckNoJourney(name));
+    ASSIGN_OR_RETURN(std::optional<storage::Record> grants,
+                     store_.Get(files_.GrantsKey(name)));
     const KeySpace keys = Keys(name.contract);
     Batch batch;
     batch.ExpectVersion(keys.Record(kParticipant, name.participant),
@@ -566,6 +639,7 @@ absl::Status ParticipantRecords::Delete(
     batch.Delete(keys.Record(kEquality, name.participant));
     batch.Delete(files_.DuplicateKey(p));
     files_.RemoveIndexes(batch, name.participant, p);
+    RETURN_IF_ERROR(RemoveGrants(batch, name, grants));
     v1::ParticipantDeleted event;
     *event.mutable_facts() = FactsOf(p);
     AppendEvent(batch, caller, p, loaded.version + 1, event);
@@ -624,7 +698,7 @@ absl::StatusOr<v1::Participant> ParticipantRecords::Exit(
   ASSIGN_OR_RETURN(absl::CivilDay exit,
                    validation::ToCivilDay("exit_date", request.exit_date()));
   for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
-    ASSIGN_OR_RETURN(Case c, files_.ReadForChange(caller, name));
+    ASSIGN_OR_RETURN(Case c, files_.ReadForChange(caller, name, v1::IDENTITY));
     if (!request.etag().empty() && request.etag() != c.participant.etag()) {
       return StaleEtag("etag");
     }
@@ -675,7 +749,8 @@ ParticipantRecords::CreateConsentOnce(const auth::Caller& caller,
                                       const v1::CreateConsentRequest& request,
                                       const ParticipantName& name,
                                       const v1::Consent& given) {
-  ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kConsents));
+  ASSIGN_OR_RETURN(Loaded loaded,
+                   Load(caller, name, With::kConsents, v1::IDENTITY));
   RETURN_IF_ERROR(files_.CheckNotErased(loaded.participant));
   v1::Consent consent = given;
   consent.set_name(absl::StrCat(name.str(), "/consents/", files_.NewId()));
@@ -716,7 +791,8 @@ ParticipantRecords::CreateConsentOnce(const auth::Caller& caller,
   if (result.failed_step != idempotency_step) return std::nullopt;  // retry
   RETURN_IF_ERROR(
       idempotency::Replay(*result.found, fingerprint, "request_id", &first));
-  ASSIGN_OR_RETURN(Loaded now, Load(caller, name, With::kConsents));
+  ASSIGN_OR_RETURN(Loaded now,
+                   Load(caller, name, With::kConsents, v1::IDENTITY));
   for (const v1::Consent& stored : now.consents.consents()) {
     if (stored.name() == first.name()) return stored;
   }
@@ -739,7 +815,8 @@ absl::StatusOr<std::optional<v1::Consent>>
 ParticipantRecords::WithdrawConsentOnce(const auth::Caller& caller,
                                         const ParticipantName& name,
                                         const std::string& consent_name) {
-  ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kEverything));
+  ASSIGN_OR_RETURN(Loaded loaded,
+                   Load(caller, name, With::kEverything, v1::IDENTITY));
   v1::Consent* consent = nullptr;
   for (v1::Consent& c : *loaded.consents.mutable_consents()) {
     if (c.name() == consent_name) consent = &c;
@@ -788,7 +865,8 @@ absl::StatusOr<v1::ListConsentsResponse> ParticipantRecords::ListConsents(
     const auth::Caller& caller, const v1::ListConsentsRequest& request) {
   ASSIGN_OR_RETURN(ParticipantName name,
                    ParseParticipantName("parent", request.parent()));
-  ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kConsents));
+  ASSIGN_OR_RETURN(Loaded loaded,
+                   Load(caller, name, With::kConsents, v1::IDENTITY));
   v1::ListConsentsResponse response;
   for (const v1::Consent& consent : loaded.consents.consents()) {
     if (consent.live() || request.include_withdrawn())
@@ -827,7 +905,8 @@ absl::StatusOr<v1::EqualityData> ParticipantRecords::UpdateEqualityData(
   v1::EqualityData data = request.equality_data();
   RETURN_IF_ERROR(NormaliseEqualityData("equality_data", data));
   for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
-    ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kConsents));
+    ASSIGN_OR_RETURN(Loaded loaded,
+                     Load(caller, name, With::kConsents, v1::EQUALITY));
     RETURN_IF_ERROR(files_.CheckNotErased(loaded.participant));
     if (!HasLiveConsent(loaded.consents, v1::EQUALITY_MONITORING)) {
       return absl::FailedPreconditionError(
@@ -857,7 +936,8 @@ absl::StatusOr<v1::EqualityData> ParticipantRecords::GetEqualityData(
   ASSIGN_OR_RETURN(ParticipantName name,
                    ParseEqualityDataName("name", request.name()));
   RETURN_IF_ERROR(CheckEqualityPurpose(request.purpose()));
-  ASSIGN_OR_RETURN(Loaded loaded, Load(caller, name, With::kEverything));
+  ASSIGN_OR_RETURN(Loaded loaded,
+                   Load(caller, name, With::kEverything, v1::EQUALITY));
   if (!HasLiveConsent(loaded.consents, v1::EQUALITY_MONITORING)) {
     return absl::FailedPreconditionError(
         "equality data needs a live consent for EQUALITY_MONITORING");

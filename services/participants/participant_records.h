@@ -67,8 +67,11 @@ class ParticipantRecords {
   };
   enum class With { kParticipant, kConsents, kEverything };
 
+  // The participant for a call touching `category` of it (see
+  // CaseFiles::CheckReach), with what `with` asks for.
   absl::StatusOr<Loaded> Load(const auth::Caller& caller,
-                              const ParticipantName& name, With with);
+                              const ParticipantName& name, With with,
+                              v1::DataCategory category);
   absl::StatusOr<v1::Participant> CreateOnce(
       const auth::Caller& caller, const v1::CreateParticipantRequest& request,
       const std::string& contract, v1::Participant participant);
@@ -82,11 +85,14 @@ class ParticipantRecords {
       const auth::Caller& caller, const ParticipantName& name,
       const std::string& consent_name);
   absl::StatusOr<v1::ListParticipantsResponse> ListFrom(
-      const std::string& index, const std::string& after, int page_size,
+      const auth::Caller& caller, const std::string& index,
+      const std::string& after, int page_size,
       const v1::ListParticipantsRequest& request, const std::string& contract,
       const std::string& filter_digest);
 
   absl::Status CheckNoJourney(const ParticipantName& name);
+  absl::Status RemoveGrants(storage::Batch& batch, const ParticipantName& name,
+                            const std::optional<storage::Record>& grants);
   storage::KeySpace Keys(const std::string& contract) const;
   void AppendEvent(storage::Batch& batch, const auth::Caller& caller,
                    const v1::Participant& participant, int64_t version,

@@ -4,6 +4,7 @@
 #include <set>
 #include <string>
 
+#include "absl/strings/str_replace.h"
 #include "common/events/event_log.h"
 #include "common/storage/memory_store.h"
 #include "gtest/gtest.h"
@@ -97,8 +98,9 @@ class ParticipantRecordsTest : public testing::Test {
   storage::KeyHasher key_hasher_{"test-secret"};
   CaseFiles files_;
   ParticipantRecords records_;
-  auth::Caller adviser_{"prime-north", "adviser-1"};
-  auth::Caller other_agency_{"partner-east", "adviser-9"};
+  auth::Caller adviser_ = Staff("prime-north", "adviser-1");
+  auth::Caller other_agency_ = Staff("partner-east", "adviser-9");
+  auth::Caller monitoring_ = ForEqualityMonitoring(adviser_);
 };
 
 TEST_F(ParticipantRecordsTest, CreateSetsOutputFieldsAndEmitsOneEvent) {
@@ -178,13 +180,21 @@ TEST_F(ParticipantRecordsTest, SamePersonTwiceOnAProgrammeIsAlreadyExists) {
 
 TEST_F(ParticipantRecordsTest, UnknownOrNotSharedParticipants) {
   v1::Participant p = CreateOk("r1");
+  // A participant that does not exist and one not shared read the same: a
+  // refusal never tells whether a record exists.
   v1::GetParticipantRequest get;
   get.set_name("contracts/north-west/participants/nobody");
+  const absl::Status missing = records_.Get(other_agency_, get).status();
+  EXPECT_EQ(missing.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(records_.Get(adviser_, get).status().code(),
-            absl::StatusCode::kNotFound);
-  get.set_name(p.name());
-  EXPECT_EQ(records_.Get(other_agency_, get).status().code(),
             absl::StatusCode::kPermissionDenied);
+  get.set_name(p.name());
+  const absl::Status hidden = records_.Get(other_agency_, get).status();
+  EXPECT_EQ(hidden.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(absl::StrReplaceAll(hidden.message(), {{p.name(), "<p>"}}),
+            absl::StrReplaceAll(
+                missing.message(),
+                {{"contracts/north-west/participants/nobody", "<p>"}}));
 }
 
 TEST_F(ParticipantRecordsTest, ListPagesThroughEveryoneOnce) {
@@ -234,8 +244,18 @@ TEST_F(ParticipantRecordsTest, ListFiltersAndGuardsItsInputs) {
                 .rfind("page_token", 0),
             0u);
   request.clear_page_token();
+  // Another organisation's participants: only those it shares (none here).
   request.set_enrolling_organisation("partner-east");
-  EXPECT_EQ(records_.List(adviser_, request).status().code(),
+  auto shared = records_.List(adviser_, request);
+  ASSERT_TRUE(shared.ok()) << shared.status();
+  EXPECT_EQ(shared->participants_size(), 0);
+  // A team's scope never reaches another organisation.
+  EXPECT_EQ(records_
+                .List(Staff("prime-north", "leader-a", auth::v1::TEAM,
+                            type::v1::TEAM_LEADER),
+                      request)
+                .status()
+                .code(),
             absl::StatusCode::kPermissionDenied);
 }
 
@@ -334,7 +354,7 @@ TEST_F(ParticipantRecordsTest, EqualityPurposeMustBeStated) {
   v1::Participant p = CreateOk("r1");
   v1::GetEqualityDataRequest get;
   get.set_name(p.name() + "/equalityData");
-  absl::Status status = records_.GetEqualityData(adviser_, get).status();
+  absl::Status status = records_.GetEqualityData(monitoring_, get).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(std::string(status.message()), "purpose is required");
 }
@@ -360,7 +380,7 @@ TEST_F(ParticipantRecordsTest, DeleteRemovesTheRecordAndFreesTheIdentity) {
   v1::GetParticipantRequest get;
   get.set_name(p.name());
   EXPECT_EQ(records_.Get(adviser_, get).status().code(),
-            absl::StatusCode::kNotFound);
+            absl::StatusCode::kPermissionDenied);  // as for any absent one
   EXPECT_EQ(Stored(), 0);
   EXPECT_TRUE(records_.Create(adviser_, Request("r2")).ok());
 }
@@ -405,7 +425,7 @@ TEST_F(ParticipantRecordsTest, EqualityDataOnlyUnderConsentAndForItsPurpose) {
   update.mutable_equality_data()->set_name(p.name() + "/equalityData");
   update.mutable_equality_data()->set_ethnicity("Prefer not to say");
   update.set_purpose(v1::EQUALITY_MONITORING);
-  EXPECT_EQ(records_.UpdateEqualityData(adviser_, update).status().code(),
+  EXPECT_EQ(records_.UpdateEqualityData(monitoring_, update).status().code(),
             absl::StatusCode::kFailedPrecondition);
 
   v1::CreateConsentRequest give;
@@ -415,21 +435,21 @@ TEST_F(ParticipantRecordsTest, EqualityDataOnlyUnderConsentAndForItsPurpose) {
   give.mutable_consent()->add_data_categories(v1::EQUALITY);
   auto consent = records_.CreateConsent(adviser_, give);
   ASSERT_TRUE(consent.ok());
-  ASSERT_TRUE(records_.UpdateEqualityData(adviser_, update).ok());
+  ASSERT_TRUE(records_.UpdateEqualityData(monitoring_, update).ok());
 
   v1::GetEqualityDataRequest get;
   get.set_name(p.name() + "/equalityData");
   get.set_purpose(v1::PROGRAMME_DELIVERY);
-  EXPECT_EQ(records_.GetEqualityData(adviser_, get).status().code(),
+  EXPECT_EQ(records_.GetEqualityData(monitoring_, get).status().code(),
             absl::StatusCode::kPermissionDenied);
   get.set_purpose(v1::EQUALITY_MONITORING);
-  EXPECT_EQ(records_.GetEqualityData(adviser_, get)->ethnicity(),
+  EXPECT_EQ(records_.GetEqualityData(monitoring_, get)->ethnicity(),
             "Prefer not to say");
 
   v1::WithdrawConsentRequest withdraw;
   withdraw.set_name(consent->name());
   ASSERT_TRUE(records_.WithdrawConsent(adviser_, withdraw).ok());
-  EXPECT_EQ(records_.GetEqualityData(adviser_, get).status().code(),
+  EXPECT_EQ(records_.GetEqualityData(monitoring_, get).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(Events().back(), "EqualityDataErased");
   ASSERT_TRUE(records_
@@ -439,7 +459,7 @@ TEST_F(ParticipantRecordsTest, EqualityDataOnlyUnderConsentAndForItsPurpose) {
                                    return give;
                                  }())
                   .ok());
-  EXPECT_EQ(records_.GetEqualityData(adviser_, get).status().code(),
+  EXPECT_EQ(records_.GetEqualityData(monitoring_, get).status().code(),
             absl::StatusCode::kNotFound);  // erased, not hidden
 }
 

@@ -1,11 +1,12 @@
 #include "services/participants/participants_grpc.h"
 
 #include "common/server/unary.h"
-#include "services/participants/catalogues.h"
+#include "services/participants/access_grants_grpc.h"
 #include "services/participants/action_plans_grpc.h"
 #include "services/participants/barriers_grpc.h"
 #include "services/participants/case_reviews_grpc.h"
 #include "services/participants/caseloads_grpc.h"
+#include "services/participants/catalogues.h"
 #include "services/participants/contacts_grpc.h"
 #include "services/participants/group_sessions_grpc.h"
 #include "services/participants/participant_data_grpc.h"
@@ -17,18 +18,18 @@ grpc::ServerUnaryReactor* ParticipantsService::CreateParticipant(
     grpc::CallbackServerContext* context,
     const v1::CreateParticipantRequest* request, v1::Participant* response) {
   return edge_.Serve(context, "CreateParticipant", response,
-               [this, request](const auth::Caller& caller) {
-                 return records_.Create(caller, *request);
-               });
+                     [this, request](const auth::Caller& caller) {
+                       return records_.Create(caller, *request);
+                     });
 }
 
 grpc::ServerUnaryReactor* ParticipantsService::GetParticipant(
     grpc::CallbackServerContext* context,
     const v1::GetParticipantRequest* request, v1::Participant* response) {
   return edge_.Serve(context, "GetParticipant", response,
-               [this, request](const auth::Caller& caller) {
-                 return records_.Get(caller, *request);
-               });
+                     [this, request](const auth::Caller& caller) {
+                       return records_.Get(caller, *request);
+                     });
 }
 
 grpc::ServerUnaryReactor* ParticipantsService::ListParticipants(
@@ -36,18 +37,18 @@ grpc::ServerUnaryReactor* ParticipantsService::ListParticipants(
     const v1::ListParticipantsRequest* request,
     v1::ListParticipantsResponse* response) {
   return edge_.Serve(context, "ListParticipants", response,
-               [this, request](const auth::Caller& caller) {
-                 return records_.List(caller, *request);
-               });
+                     [this, request](const auth::Caller& caller) {
+                       return records_.List(caller, *request);
+                     });
 }
 
 grpc::ServerUnaryReactor* ParticipantsService::UpdateParticipant(
     grpc::CallbackServerContext* context,
     const v1::UpdateParticipantRequest* request, v1::Participant* response) {
   return edge_.Serve(context, "UpdateParticipant", response,
-               [this, request](const auth::Caller& caller) {
-                 return records_.Update(caller, *request);
-               });
+                     [this, request](const auth::Caller& caller) {
+                       return records_.Update(caller, *request);
+                     });
 }
 
 grpc::ServerUnaryReactor* ParticipantsService::DeleteParticipant(
@@ -55,27 +56,27 @@ grpc::ServerUnaryReactor* ParticipantsService::DeleteParticipant(
     const v1::DeleteParticipantRequest* request,
     google::protobuf::Empty* response) {
   return edge_.Serve(context, "DeleteParticipant", response,
-               [this, request](const auth::Caller& caller) {
-                 return records_.Delete(caller, *request);
-               });
+                     [this, request](const auth::Caller& caller) {
+                       return records_.Delete(caller, *request);
+                     });
 }
 
 grpc::ServerUnaryReactor* ParticipantsService::CreateConsent(
     grpc::CallbackServerContext* context,
     const v1::CreateConsentRequest* request, v1::Consent* response) {
   return edge_.Serve(context, "CreateConsent", response,
-               [this, request](const auth::Caller& caller) {
-                 return records_.CreateConsent(caller, *request);
-               });
+                     [this, request](const auth::Caller& caller) {
+                       return records_.CreateConsent(caller, *request);
+                     });
 }
 
 grpc::ServerUnaryReactor* ParticipantsService::WithdrawConsent(
     grpc::CallbackServerContext* context,
     const v1::WithdrawConsentRequest* request, v1::Consent* response) {
   return edge_.Serve(context, "WithdrawConsent", response,
-               [this, request](const auth::Caller& caller) {
-                 return records_.WithdrawConsent(caller, *request);
-               });
+                     [this, request](const auth::Caller& caller) {
+                       return records_.WithdrawConsent(caller, *request);
+                     });
 }
 
 grpc::ServerUnaryReactor* ParticipantsService::ListConsents(
@@ -83,36 +84,36 @@ grpc::ServerUnaryReactor* ParticipantsService::ListConsents(
     const v1::ListConsentsRequest* request,
     v1::ListConsentsResponse* response) {
   return edge_.Serve(context, "ListConsents", response,
-               [this, request](const auth::Caller& caller) {
-                 return records_.ListConsents(caller, *request);
-               });
+                     [this, request](const auth::Caller& caller) {
+                       return records_.ListConsents(caller, *request);
+                     });
 }
 
 grpc::ServerUnaryReactor* ParticipantsService::UpdateEqualityData(
     grpc::CallbackServerContext* context,
     const v1::UpdateEqualityDataRequest* request, v1::EqualityData* response) {
   return edge_.Serve(context, "UpdateEqualityData", response,
-               [this, request](const auth::Caller& caller) {
-                 return records_.UpdateEqualityData(caller, *request);
-               });
+                     [this, request](const auth::Caller& caller) {
+                       return records_.UpdateEqualityData(caller, *request);
+                     });
 }
 
 grpc::ServerUnaryReactor* ParticipantsService::GetEqualityData(
     grpc::CallbackServerContext* context,
     const v1::GetEqualityDataRequest* request, v1::EqualityData* response) {
   return edge_.Serve(context, "GetEqualityData", response,
-               [this, request](const auth::Caller& caller) {
-                 return records_.GetEqualityData(caller, *request);
-               });
+                     [this, request](const auth::Caller& caller) {
+                       return records_.GetEqualityData(caller, *request);
+                     });
 }
 
 grpc::ServerUnaryReactor* ParticipantsService::ExitParticipant(
     grpc::CallbackServerContext* context,
     const v1::ExitParticipantRequest* request, v1::Participant* response) {
   return edge_.Serve(context, "ExitParticipant", response,
-               [this, request](const auth::Caller& caller) {
-                 return records_.Exit(caller, *request);
-               });
+                     [this, request](const auth::Caller& caller) {
+                       return records_.Exit(caller, *request);
+                     });
 }
 
 namespace {
@@ -132,7 +133,8 @@ class ParticipantsModule final : public server::ServiceModule {
     for (const auto& area :
          {NewBarriersModule, NewActionPlansModule, NewContactsModule,
           NewCaseloadsModule, NewCaseReviewsModule, NewProgressionModule,
-          NewGroupSessionsModule, NewParticipantDataModule}) {
+          NewGroupSessionsModule, NewParticipantDataModule,
+          NewAccessGrantsModule}) {
       std::unique_ptr<server::ServiceModule> module = area(files_, deps, gate_);
       if (module != nullptr) areas_.push_back(std::move(module));
     }

@@ -472,7 +472,8 @@ ProgressionRecords::TryRecordOutcome(const auth::Caller& caller,
                                      const v1::RecordJobOutcomeRequest& request,
                                      const ItemName& job_name,
                                      absl::CivilDay outcome) {
-  ASSIGN_OR_RETURN(Case c, files_.ReadForChange(caller, job_name.participant));
+  ASSIGN_OR_RETURN(Case c, files_.ReadForChange(caller, job_name.participant,
+                                                v1::PROGRESSION));
   ASSIGN_OR_RETURN(StoredItem stored,
                    files_.ReadItem(c, kJobItems, job_name.id));
   ASSIGN_OR_RETURN(v1::Job job, DecodeItem<v1::Job>(stored));

@@ -95,13 +95,16 @@ absl::Status SuiteUnderTest::StartParts(int port) {
   server_options.metrics_address = options_.metrics ? "127.0.0.1:0" : "";
   server_options.readiness_interval = options_.readiness_interval;
   server_options.drain_deadline = absl::Seconds(5);
+  server_options.tls = options_.tls;
   absl::StatusOr<std::unique_ptr<server::ServerHost>> host =
       server::ServerHost::Start(server_options, std::move(services), registry_);
   if (!host.ok()) return host.status();
   host_ = *std::move(host);
   port_ = host_->port();
   metrics_port_ = host_->metrics_port();
-  channel_ = NewTestChannel(address());
+  // Under mutual TLS a plaintext channel could not call: tests make their
+  // own, each with the certificate it presents.
+  if (!options_.tls.enabled()) channel_ = NewTestChannel(address());
   return absl::OkStatus();
 }
 

@@ -55,6 +55,11 @@ struct SuiteOptions {
   // Where callers are confirmed; null means TestStaffDirectory (uncached, so
   // a change bites on the next call).
   auth::StaffDirectory* staff_directory = nullptr;
+  // Mutual TLS on the gRPC port (test_certificates.h makes the PEMs); empty
+  // means plaintext. With it, channel() is null: a test makes its own
+  // grpc::SslCredentials channels, with the client certificate it means to
+  // present.
+  server::TlsIdentity tls;
 };
 
 class SuiteUnderTest {
@@ -70,7 +75,8 @@ class SuiteUnderTest {
   std::string address() const;                        // "127.0.0.1:<port>"
   std::string metrics_address() const;  // "127.0.0.1:<metrics port>"
 
-  // A channel to the service; a new one after each Restart().
+  // A plaintext channel to the service; a new one after each Restart().
+  // Null under mutual TLS (SuiteOptions::tls).
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   std::unique_ptr<participants::v1::Participants::Stub> NewStub() const;
 
