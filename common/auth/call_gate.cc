@@ -63,6 +63,7 @@ absl::StatusOr<Caller> CallGate::Admit(const Credentials& credentials,
                      "EQUALITY_MONITORING"));
   }
   caller.purpose = std::string(purpose);
+  caller.method = std::string(full_method);
   return caller;
 }
 

@@ -53,6 +53,8 @@ struct Caller {
   v1::Scope scope = v1::SCOPE_UNSPECIFIED;
   // The declared purpose (kPurposeHeader); empty when none was declared.
   std::string purpose;
+  // The method called ("/package.Service/Method"), for the audit trail.
+  std::string method;
 };
 
 }  // namespace employability::auth
