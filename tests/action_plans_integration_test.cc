@@ -31,6 +31,7 @@ using test_harness::Describe;
 using test_harness::EventEnvelope;
 using test_harness::MakeDate;
 using test_harness::ShortTypes;
+using test_harness::As;
 using test_harness::StatusIs;
 using test_harness::TestCaller;
 using test_harness::UniqueId;
@@ -150,7 +151,9 @@ class ActionPlansIntegrationTest : public test_harness::JourneySuiteTest {
   grpc::Status CreateCaseReview(const v1::CreateCaseReviewRequest& request,
                                 v1::CaseReview* out,
                                 const TestCaller& caller = {}) {
-    return reviews_->CreateCaseReview(CallContext(caller).get(), request, out);
+    // Reviews are recorded by quality managers (or team leaders).
+    return reviews_->CreateCaseReview(
+        CallContext(As(caller, type::v1::QUALITY_MANAGER)).get(), request, out);
   }
 
   grpc::Status GetCaseReview(const std::string& name, v1::CaseReview* out,

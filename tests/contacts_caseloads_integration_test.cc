@@ -33,6 +33,7 @@ using test_harness::ContractName;
 using test_harness::DayOf;
 using test_harness::Describe;
 using test_harness::EventEnvelope;
+using test_harness::As;
 using test_harness::StatusIs;
 using test_harness::TestCaller;
 using test_harness::ToDate;
@@ -181,8 +182,10 @@ class ContactsCaseloadsIntegrationTest : public test_harness::JourneySuiteTest {
   grpc::Status Reassign(const v1::ReassignParticipantsRequest& request,
                         v1::ReassignParticipantsResponse* out,
                         const TestCaller& caller = {}) {
-    return caseloads_->ReassignParticipants(CallContext(caller).get(), request,
-                                            out);
+    // Reassignment is the organisation admin's (or a team leader's).
+    return caseloads_->ReassignParticipants(
+        CallContext(As(caller, type::v1::ORGANISATION_ADMIN)).get(), request,
+        out);
   }
 
   std::unique_ptr<v1::Contacts::Stub> contacts_;
@@ -587,7 +590,7 @@ TEST_F(ContactsCaseloadsIntegrationTest, ReassignmentIsAllOrNothing) {
   std::vector<std::string> with_missing = names;
   with_missing.insert(with_missing.begin() + 2, missing);
   EXPECT_TRUE(StatusIs(Reassign(Move(with_missing, "adviser-b"), &moved),
-                       Code::NOT_FOUND, "participants[2]"));
+                       Code::PERMISSION_DENIED, "participants[2]"));
   EXPECT_EQ(StreamLength(), before);
   EXPECT_EQ(CaseloadTotal("adviser-b"), 0);
   EXPECT_EQ(CaseloadTotal("adviser-a"), 5);

@@ -452,17 +452,18 @@ TEST_F(GroupSessionsIntegrationTest, ChangesNameTheFieldAndStoreNothing) {
   EXPECT_TRUE(
       StatusIs(List(list, &response), Code::INVALID_ARGUMENT, "page_size"));
 
-  // Unknown sessions and participants are not found.
+  // Unknown sessions and participants are refused as unshared ones are: a
+  // refusal never says whether a record exists.
   const std::string unknown =
       absl::StrCat(ContractName(contract_), "/groupSessions/", UniqueId("no"));
-  EXPECT_TRUE(StatusIs(Get(unknown, &out), Code::NOT_FOUND));
+  EXPECT_TRUE(StatusIs(Get(unknown, &out), Code::PERMISSION_DENIED));
   EXPECT_TRUE(StatusIs(
       Attend(AttendanceOf(session.name(),
                           {{absl::StrCat(ContractName(contract_),
                                          "/participants/", UniqueId("nobody")),
                             v1::BOOKED}}),
              &out),
-      Code::NOT_FOUND));
+      Code::PERMISSION_DENIED));
 
   ASSERT_TRUE(Get(session.name(), &out).ok());
   EXPECT_EQ(out.etag(), "1");

@@ -36,7 +36,14 @@ using test_harness::ContractName;
 using test_harness::Describe;
 using test_harness::MakeDate;
 using test_harness::UniqueId;
+using test_harness::For;
+using test_harness::TestCaller;
 using test_harness::Unpack;
+
+// The organisation's quality manager: case reviews, erasure, subject access.
+TestCaller QualityManager() {
+  return test_harness::As(TestCaller{}, type::v1::QUALITY_MANAGER);
+}
 namespace v1 = ::employability::participants::v1;
 
 class JourneyScenarioTest : public test_harness::JourneySuiteTest {
@@ -120,8 +127,10 @@ TEST_F(JourneyScenarioTest, ReferralToErasure) {
     equality.mutable_equality_data()->set_ethnicity("Black British");
     equality.set_purpose(v1::EQUALITY_MONITORING);
     v1::EqualityData data;
-    MUST(participants_->UpdateEqualityData(CallContext().get(), equality,
-                                           &data));
+    // Equality data is reached only for its purpose, declared by the caller.
+    MUST(participants_->UpdateEqualityData(
+        CallContext(For(TestCaller{}, "EQUALITY_MONITORING")).get(), equality,
+        &data));
   }
   EXPECT_EQ(NewEvents(), (Types{"ConsentGiven", "EqualityDataRecorded"}));
 
@@ -320,7 +329,9 @@ TEST_F(JourneyScenarioTest, ReferralToErasure) {
     *request.mutable_case_review()->mutable_next_review_date() =
         MakeDate(2026, 8, 3);
     v1::CaseReview out;
-    MUST(reviews_->CreateCaseReview(CallContext().get(), request, &out));
+    // The organisation's quality manager reviews the case.
+    MUST(reviews_->CreateCaseReview(CallContext(QualityManager()).get(),
+                                    request, &out));
   }
   EXPECT_EQ(NewEvents(), (Types{"RetentionChecked", "GroupSessionFollowedUp",
                                 "CaseReviewed"}));
@@ -334,7 +345,9 @@ TEST_F(JourneyScenarioTest, ReferralToErasure) {
     request.set_job(job.name());
     *request.mutable_outcome_date() = MakeDate(2026, 8, 3);
     request.set_rule("restart-sustained-26");
-    MUST(progression_->RecordJobOutcome(CallContext().get(), request, &p));
+    // The quality service records the outcome, as itself.
+    MUST(progression_->RecordJobOutcome(
+        test_harness::ServiceContext("quality").get(), request, &p));
   }
   EXPECT_EQ(p.status(), v1::OUTCOME_ACHIEVED);
   EXPECT_EQ(NewEvents(), (Types{"RetentionChecked", "JobOutcomeRecorded",
@@ -384,7 +397,8 @@ TEST_F(JourneyScenarioTest, ReferralToErasure) {
     v1::EraseParticipantRequest request;
     request.set_name(participant_);
     request.set_erasure_reference("DSR-2026-0107");
-    MUST(data_->EraseParticipant(CallContext().get(), request, &p));
+    MUST(data_->EraseParticipant(CallContext(QualityManager()).get(), request,
+                                 &p));
   }
   // The equality data goes, and the consent it stood on is withdrawn.
   EXPECT_EQ(NewEvents(), (Types{"EqualityDataErased", "ConsentWithdrawn",
@@ -393,7 +407,8 @@ TEST_F(JourneyScenarioTest, ReferralToErasure) {
   {
     v1::ExportParticipantDataRequest request;
     request.set_name(participant_);
-    MUST(data_->ExportParticipantData(CallContext().get(), request, &held));
+    MUST(data_->ExportParticipantData(CallContext(QualityManager()).get(),
+                                      request, &held));
   }
   EXPECT_TRUE(held.participant().erased());
   EXPECT_TRUE(held.participant().given_name().empty());

@@ -113,10 +113,10 @@ TEST_F(MetricsHealthTest, MetricsCountCallsByServiceMethodAndCode) {
       absl::StrCat("contracts/", contract_, "/participants/", UniqueId("x")));
   ASSERT_TRUE(
       StatusIs(stub_->GetParticipant(CallContext().get(), unknown, &out),
-               grpc::StatusCode::NOT_FOUND));
+               grpc::StatusCode::PERMISSION_DENIED));
 
   const std::string body =
-      ScrapeUntil(Requests("GetParticipant", "NOT_FOUND"), 1);
+      ScrapeUntil(Requests("GetParticipant", "PERMISSION_DENIED"), 1);
   EXPECT_TRUE(absl::StrContains(
       body, "# TYPE employability_rpc_requests_total counter"));
   EXPECT_TRUE(absl::StrContains(
@@ -124,7 +124,7 @@ TEST_F(MetricsHealthTest, MetricsCountCallsByServiceMethodAndCode) {
   EXPECT_EQ(Sample(body, Requests("CreateParticipant", "OK")), 2) << body;
   EXPECT_EQ(Sample(body, Requests("CreateParticipant", "INVALID_ARGUMENT")), 1)
       << body;
-  EXPECT_EQ(Sample(body, Requests("GetParticipant", "NOT_FOUND")), 1) << body;
+  EXPECT_EQ(Sample(body, Requests("GetParticipant", "PERMISSION_DENIED")), 1) << body;
   // Latency: every call lands in the +Inf bucket and the count.
   EXPECT_EQ(Sample(body, DurationSeries("bucket", "CreateParticipant",
                                         ",le=\"+Inf\"")),

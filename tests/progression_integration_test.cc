@@ -142,11 +142,11 @@ class ProgressionIntegrationTest : public test_harness::JourneySuiteTest {
     return request;
   }
 
+  // As the quality service records outcomes: on its own behalf.
   grpc::Status RecordOutcome(const v1::RecordJobOutcomeRequest& request,
-                             v1::Participant* out,
-                             const TestCaller& caller = {}) {
-    return progression_->RecordJobOutcome(CallContext(caller).get(), request,
-                                          out);
+                             v1::Participant* out) {
+    return progression_->RecordJobOutcome(
+        test_harness::ServiceContext("quality").get(), request, out);
   }
 
   // The payload of the last event of type `Payload` about `aggregate`.
@@ -465,8 +465,15 @@ TEST_F(ProgressionIntegrationTest, OtherOrganisationsAreDenied) {
                                                   earnings, &listed_earnings),
                denied));
   v1::Participant participant;
+  // No member of staff records an outcome, theirs or ours.
+  EXPECT_TRUE(StatusIs(progression_->RecordJobOutcome(
+                           CallContext(other).get(), OutcomeRequest(p, job),
+                           &participant),
+                       Code::PERMISSION_DENIED));
   EXPECT_TRUE(StatusIs(
-      RecordOutcome(OutcomeRequest(p, job), &participant, other), denied));
+      progression_->RecordJobOutcome(CallContext().get(),
+                                     OutcomeRequest(p, job), &participant),
+      Code::PERMISSION_DENIED, "ADVISER may not call RecordJobOutcome"));
   EXPECT_EQ(StreamLength(), length);
   EXPECT_EQ(StatusOf(p), v1::IN_WORK);
 }

@@ -101,7 +101,8 @@ absl::StatusOr<test_harness::TestCaller> SeedAdviser(const std::string& redis) {
                                    type::v1::ADVISER};
   partners::v1::CreateOrganisationRequest organisation;
   organisation.set_organisation_id(adviser.organisation);
-  organisation.set_request_id("seed");
+  // Request ids are per caller: a bootstrap's are shared by every run.
+  organisation.set_request_id(UniqueId("seed"));
   organisation.mutable_organisation()->set_display_name("Seeded Ltd");
   organisation.mutable_organisation()->set_type(partners::v1::PRIME_PROVIDER);
   absl::Status made =
@@ -110,7 +111,7 @@ absl::StatusOr<test_harness::TestCaller> SeedAdviser(const std::string& redis) {
   partners::v1::CreateStaffUserRequest staff;
   staff.set_parent(absl::StrCat("organisations/", adviser.organisation));
   staff.set_staff_user_id(adviser.user);
-  staff.set_request_id("seed");
+  staff.set_request_id(UniqueId("seed"));
   staff.mutable_staff_user()->set_display_name("Seeded Adviser");
   staff.mutable_staff_user()->set_email("adviser@seeded.example");
   staff.mutable_staff_user()->set_role(type::v1::ADVISER);

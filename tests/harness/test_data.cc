@@ -27,6 +27,16 @@ std::unique_ptr<grpc::ClientContext> CallContext(const TestCaller& caller,
   std::unique_ptr<grpc::ClientContext> context = AnonymousContext(deadline);
   TestStaffDirectory::Instance().Enrol(caller);
   context->AddMetadata("authorization", TestAuthorization(caller));
+  if (!caller.purpose.empty()) {
+    context->AddMetadata(auth::kPurposeHeader, caller.purpose);
+  }
+  return context;
+}
+
+std::unique_ptr<grpc::ClientContext> ServiceContext(const std::string& service,
+                                                    absl::Duration deadline) {
+  std::unique_ptr<grpc::ClientContext> context = AnonymousContext(deadline);
+  context->AddMetadata("authorization", TestServiceAuthorization(service));
   return context;
 }
 

@@ -37,6 +37,10 @@ inline constexpr absl::Duration kCallDeadline = absl::Seconds(5);
 // TestStaffDirectory: see test_identity.h) and a 5 s deadline.
 std::unique_ptr<grpc::ClientContext> CallContext(
     const TestCaller& caller = {}, absl::Duration deadline = kCallDeadline);
+// A context carrying a service token naming `service` (a suite service on
+// its own behalf, e.g. the quality service recording a job outcome).
+std::unique_ptr<grpc::ClientContext> ServiceContext(
+    const std::string& service, absl::Duration deadline = kCallDeadline);
 // A context with a deadline and no caller metadata at all.
 std::unique_ptr<grpc::ClientContext> AnonymousContext(
     absl::Duration deadline = kCallDeadline);

@@ -45,6 +45,12 @@ TestCaller As(const TestCaller& caller, StaffRole role, std::string team) {
   return as;
 }
 
+TestCaller For(const TestCaller& caller, std::string purpose) {
+  TestCaller declaring = caller;
+  declaring.purpose = std::move(purpose);
+  return declaring;
+}
+
 auth::TokenSettings TestTokenSettings() {
   auth::TokenSettings settings;
   settings.algorithm = "HS256";

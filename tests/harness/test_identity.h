@@ -27,7 +27,13 @@ struct TestCaller {
   std::string user = "adviser-integration";
   StaffRole role = type::v1::ADVISER;
   std::string team;
+  // Declared in x-employability-purpose when set (equality data needs
+  // EQUALITY_MONITORING).
+  std::string purpose;
 };
+
+// The same caller declaring `purpose`.
+TestCaller For(const TestCaller& caller, std::string purpose);
 
 // The same organisation and user in another role (and team).
 TestCaller As(const TestCaller& caller, StaffRole role, std::string team = "");
