@@ -258,8 +258,8 @@ TEST_F(ParticipantsIntegrationTest,
 // caller is: a refusal never says whether a record exists.
 TEST_F(ParticipantsIntegrationTest, GetUnknownParticipantIsRefusedAsUnshared) {
   v1::Participant got;
-  EXPECT_TRUE(StatusIs(Get(UnknownParticipant(), &got),
-                       Code::PERMISSION_DENIED, "participant"));
+  EXPECT_TRUE(StatusIs(Get(UnknownParticipant(), &got), Code::PERMISSION_DENIED,
+                       "participant"));
   EXPECT_TRUE(
       StatusIs(Get("participants/x", &got), Code::INVALID_ARGUMENT, "name"));
   EXPECT_TRUE(StatusIs(Get("", &got), Code::INVALID_ARGUMENT, "name"));
@@ -924,8 +924,8 @@ TEST_F(ParticipantsIntegrationTest, UnknownParticipantIsRefusedEverywhere) {
   participant.set_name(unknown);
   participant.set_given_name("Grace");
   v1::Participant out;
-  EXPECT_TRUE(
-      StatusIs(Update(participant, {"given_name"}, &out), Code::PERMISSION_DENIED));
+  EXPECT_TRUE(StatusIs(Update(participant, {"given_name"}, &out),
+                       Code::PERMISSION_DENIED));
   EXPECT_TRUE(StatusIs(Delete(unknown), Code::PERMISSION_DENIED));
   v1::Consent consent;
   EXPECT_TRUE(StatusIs(CreateConsent(unknown, v1::PROGRAMME_DELIVERY, &consent),
@@ -934,8 +934,8 @@ TEST_F(ParticipantsIntegrationTest, UnknownParticipantIsRefusedEverywhere) {
       StatusIs(Withdraw(absl::StrCat(unknown, "/consents/c1"), &consent),
                Code::PERMISSION_DENIED));
   v1::ListConsentsResponse consents;
-  EXPECT_TRUE(
-      StatusIs(ListConsents(unknown, true, &consents), Code::PERMISSION_DENIED));
+  EXPECT_TRUE(StatusIs(ListConsents(unknown, true, &consents),
+                       Code::PERMISSION_DENIED));
   v1::EqualityData data;
   EXPECT_TRUE(StatusIs(PutEquality(unknown, v1::EQUALITY_MONITORING, &data),
                        Code::PERMISSION_DENIED));
@@ -1515,12 +1515,16 @@ TEST_F(ParticipantsIntegrationTest,
   ASSERT_TRUE(scan.ok()) << scan.status();
   const std::vector<std::string> keys = Lines(*scan);
   // The record, consents, equality data, duplicate key, idempotency keys,
-  // indexes and the stream: all of them in the contract's hash slot.
+  // indexes, the event stream and the audit trail: all of them in the
+  // contract's hash slot, so that each write and its audit entry commit
+  // together.
   EXPECT_GE(keys.size(), 6u) << *scan;
-  const std::string tag =
-      absl::StrCat("employability:{c:", contract_, "}:participants:");
+  const std::string slot = absl::StrCat("employability:{c:", contract_, "}:");
+  const std::string trail = absl::StrCat(slot, "audit:trail");
   for (const std::string& key : keys) {
-    EXPECT_TRUE(absl::StartsWith(key, tag)) << key;
+    EXPECT_TRUE(absl::StartsWith(key, absl::StrCat(slot, "participants:")) ||
+                key == trail)
+        << key;
     for (const std::string& value : PersonalValues(p)) {
       EXPECT_FALSE(absl::StrContains(key, value))
           << key << " holds \"" << value << "\"";

@@ -265,7 +265,10 @@ absl::StatusOr<Round> ReadRound(storage::Store& store,
                                 const Position& cursor, uint64_t last_ms,
                                 int slice) {
   Round round;
-  for (Stream& stream : streams) {
+  // The last place read in each stream this round, when it read any.
+  std::vector<std::optional<Position>> last_read(streams.size());
+  for (size_t i = 0; i < streams.size(); ++i) {
+    Stream& stream = streams[i];
     if (stream.done) continue;
     ASSIGN_OR_RETURN(
         std::vector<storage::StreamEntry> entries,
@@ -282,10 +285,22 @@ absl::StatusOr<Round> ReadRound(storage::Store& store,
         break;
       }
       last = position;
+      last_read[i] = last;
       round.found.push_back({std::move(position), std::move(entry.payload)});
     }
     if (!stream.done && (!round.horizon || last < *round.horizon)) {
       round.horizon = last;
+    }
+  }
+  // Entries past the horizon are not taken this round, and the cursor moves
+  // only to the horizon: a stream read to its end with entries past it is
+  // not done, or the next round (reading from the new cursor) would skip
+  // them.
+  if (round.horizon) {
+    for (size_t i = 0; i < streams.size(); ++i) {
+      if (streams[i].done && last_read[i] && *round.horizon < *last_read[i]) {
+        streams[i].done = false;
+      }
     }
   }
   std::sort(

@@ -493,12 +493,17 @@ TEST(AuditRecordsOnRedisTest, MergesContractsOldestFirstPageByPage) {
     ASSERT_TRUE(trail.Record(tenancy, entry).ok());
     expected.push_back(absl::StrCat("u", i));
   }
-  for (int page_size : {1, 2, 5, 100}) {
+  // The registry is shared with every other test's trails, and each page
+  // reads a bounded slice of them: the period starts just before this
+  // test's entries, and the walk may take many (mostly empty) pages.
+  const absl::Time start = clock.Now() - absl::Minutes(1);
+  for (int page_size : {2, 100}) {
     v1::ListAuditEntriesRequest request =
         Request(absl::StrCat("organisations/", owner));
     request.set_page_size(page_size);
+    *request.mutable_start_time() = ToProtoTimestamp(start);
     std::vector<std::string> users;
-    for (int page = 0; page < 100; ++page) {
+    for (int page = 0; page < 5000; ++page) {
       auto response = records.List(QualityManagerOf(owner), request);
       ASSERT_TRUE(response.ok()) << response.status();
       for (const v1::AuditEntry& e : response->audit_entries()) {

@@ -236,11 +236,14 @@ absl::StatusOr<std::optional<v1::AccessGrant>> AccessGrantRecords::AddOnce(
                         "is the enrolling organisation, which reaches the "
                         "participant without a grant");
   }
-  // An event delivered again finds the grant it made the first time.
+  // An event delivered again finds the grant it made the first time (and
+  // reads it: nothing is written).
   if (request == nullptr) {
     for (const v1::AccessGrant& held : loaded.grants.access_grants()) {
       if (held.source() == grant.source() &&
           held.source_reference() == grant.source_reference()) {
+        RETURN_IF_ERROR(files_.AuditRead(
+            caller, AuditedRecordOf(loaded.c.participant, held.name())));
         return Shown(held);
       }
     }
@@ -280,7 +283,10 @@ absl::StatusOr<std::optional<v1::AccessGrant>> AccessGrantRecords::AddOnce(
                  name.participant);
   files_.AppendParticipantEvent(batch, caller, loaded.c,
                                 CreatedEvent(name, made));
-  ASSIGN_OR_RETURN(storage::BatchResult result, files_.store().Commit(batch));
+  ASSIGN_OR_RETURN(
+      storage::BatchResult result,
+      files_.CommitAudited(batch, caller, audit::v1::CREATE,
+                           AuditedRecordOf(loaded.c.participant, made.name())));
   if (result.committed) return Shown(made);
   if (guard >= 0 && result.failed_step == guard) {
     return Replay(caller, name, *result.found, *request);
@@ -296,7 +302,11 @@ absl::StatusOr<v1::AccessGrant> AccessGrantRecords::Replay(
                                       "request_id", &first));
   ASSIGN_OR_RETURN(Loaded now, Load(caller, name, ""));
   for (const v1::AccessGrant& grant : now.grants.access_grants()) {
-    if (grant.name() == first.name()) return Shown(grant);
+    if (grant.name() != first.name()) continue;
+    // A replay writes nothing: it reads the grant the first call made.
+    RETURN_IF_ERROR(files_.AuditRead(
+        caller, AuditedRecordOf(now.c.participant, grant.name())));
+    return Shown(grant);
   }
   return absl::NotFoundError(absl::StrCat(first.name(), " not found"));
 }
@@ -383,7 +393,15 @@ AccessGrantRecords::RevokeOnce(
     }
   }
   RETURN_IF_ERROR(files_.RegisterStream(name.contract));
-  ASSIGN_OR_RETURN(storage::BatchResult result, files_.store().Commit(batch));
+  // One entry for the participant: the grant revoked, or their grants when
+  // an event revokes several at once.
+  const std::string record = revoked.size() == 1
+                                 ? revoked.front().name()
+                                 : absl::StrCat(name.str(), "/accessGrants");
+  ASSIGN_OR_RETURN(
+      storage::BatchResult result,
+      files_.CommitAudited(batch, caller, audit::v1::UPDATE,
+                           AuditedRecordOf(loaded.c.participant, record)));
   if (!result.committed) return std::nullopt;
   return revoked;
 }
@@ -403,6 +421,9 @@ absl::StatusOr<v1::ListAccessGrantsResponse> AccessGrantRecords::List(
       *response.add_access_grants() = std::move(grant);
     }
   }
+  RETURN_IF_ERROR(files_.AuditRead(
+      caller, AuditedRecordOf(loaded.c.participant,
+                              absl::StrCat(name.str(), "/accessGrants"))));
   return response;
 }
 

@@ -116,10 +116,15 @@ class AccessGrantsTest : public JourneyTest {
  protected:
   AccessGrantsTest() : grants_(files_) {}
 
-  // A consent of the participant's, recorded by its adviser.
+  // A consent of the participant's, recorded by its adviser. Consent to
+  // share names the organisations it covers: by default the two grantees
+  // these tests use.
   v1::Consent Consent(const v1::Participant& p, v1::ConsentPurpose purpose,
                       std::vector<v1::DataCategory> categories,
                       std::vector<std::string> organisations = {}) {
+    if (purpose == v1::REFERRAL_SHARING && organisations.empty()) {
+      organisations = {"partner-east", "partner-west"};
+    }
     v1::CreateConsentRequest request;
     request.set_parent(p.name());
     request.set_request_id(absl::StrCat("consent-", ++consents_));
@@ -410,6 +415,46 @@ TEST_F(AccessGrantsTest, TheConsentMustCoverTheGrant) {
   Consent(p, v1::REFERRAL_SHARING, {v1::IDENTITY}, {"partner-east"});
   EXPECT_TRUE(GetAs(partner_, p.name()).ok());
   EXPECT_EQ(ReadAs(partner_, p, v1::CONTACT).code(), Code::kPermissionDenied);
+}
+
+// participants.proto: a consent naming no organisation covers the enrolling
+// one only, so it opens no grant.
+TEST_F(AccessGrantsTest, AConsentNamingNoOrganisationOpensNoGrant) {
+  v1::Participant p = Enrol();
+  Grant(Request(p, {v1::IDENTITY}));
+  v1::CreateConsentRequest request;
+  request.set_parent(p.name());
+  request.set_request_id("consent-unnamed");
+  request.mutable_consent()->set_purpose(v1::REFERRAL_SHARING);
+  request.mutable_consent()->add_data_categories(v1::IDENTITY);
+  ASSERT_TRUE(participants_.CreateConsent(adviser_, request).ok());
+  EXPECT_EQ(GetAs(partner_, p.name()).code(), Code::kPermissionDenied);
+}
+
+// A grantee must not open the participant to a third organisation, nor
+// re-open what a withdrawal closed: consent to share with others is the
+// enrolling organisation's to record.
+TEST_F(AccessGrantsTest, AGranteeRecordsNoConsentToShareWithOthers) {
+  v1::Participant p = Shared({v1::IDENTITY});
+  v1::CreateAccessGrantRequest west = Request(p, {v1::IDENTITY}, "to-west");
+  west.mutable_access_grant()->set_organisation("partner-north");
+  Grant(west);
+  v1::CreateConsentRequest request;
+  request.set_parent(p.name());
+  request.set_request_id("consent-by-grantee");
+  request.mutable_consent()->set_purpose(v1::REFERRAL_SHARING);
+  request.mutable_consent()->add_data_categories(v1::IDENTITY);
+  request.mutable_consent()->add_organisations("partner-north");
+  const absl::Status refused =
+      participants_.CreateConsent(partner_, request).status();
+  EXPECT_EQ(refused.code(), Code::kPermissionDenied) << refused;
+  EXPECT_EQ(GetAs(Staff("partner-north", "adviser-3"), p.name()).code(),
+            Code::kPermissionDenied);
+  // Consent naming only the grantee itself it may record.
+  request.set_request_id("consent-for-itself");
+  request.mutable_consent()->clear_organisations();
+  request.mutable_consent()->add_organisations("partner-east");
+  EXPECT_TRUE(participants_.CreateConsent(partner_, request).ok());
 }
 
 TEST_F(AccessGrantsTest, GrantIsLiveOnlyBetweenItsTimes) {

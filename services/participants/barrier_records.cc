@@ -4,6 +4,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/idempotency/idempotency.h"
@@ -119,10 +120,21 @@ absl::Status BarrierRecords::CheckSpecialAllowed(const auth::Caller& caller,
   RETURN_IF_ERROR(files_.CheckReach(caller, c, v1::HEALTH));
   ASSIGN_OR_RETURN(bool covered, files_.ConsentCovers(c, v1::HEALTH));
   if (covered) return absl::OkStatus();
-  return absl::PermissionDeniedError(
-      "barrier: health, disability and criminal-record barriers are special "
-      "category data, recorded and shown only under a live consent covering "
-      "HEALTH");
+  return files_.Refused(
+      caller, AuditedParticipant(c.participant),
+      "special category data without a live consent covering HEALTH",
+      absl::PermissionDeniedError(
+          "barrier: health, disability and criminal-record barriers are "
+          "special category data, recorded and shown only under a live "
+          "consent covering HEALTH"));
+}
+
+absl::StatusOr<bool> BarrierRecords::SpecialShown(const auth::Caller& caller,
+                                                  const Case& c) {
+  ASSIGN_OR_RETURN(std::vector<bool> reached,
+                   files_.Reaches(caller, {c}, v1::HEALTH));
+  if (!reached[0]) return false;
+  return files_.ConsentCovers(c, v1::HEALTH);
 }
 
 absl::Status BarrierRecords::CheckType(const std::string& code) const {
@@ -174,14 +186,12 @@ absl::StatusOr<v1::Barrier> BarrierRecords::Get(
     const auth::Caller& caller, const v1::GetBarrierRequest& request) {
   ASSIGN_OR_RETURN(ItemName name,
                    ParseItemName("name", request.name(), kBarrierItems));
-  ASSIGN_OR_RETURN(v1::Barrier barrier,
-                   files_.GetItem<v1::Barrier>(caller, name, kBarrierItems));
-  if (IsSpecial(barrier.type())) {
-    ASSIGN_OR_RETURN(Case c,
-                     files_.Read(caller, name.participant, v1::BARRIERS));
-    RETURN_IF_ERROR(CheckSpecialAllowed(caller, c));
-  }
-  return barrier;
+  return files_.GetItem<v1::Barrier>(
+      caller, name, kBarrierItems,
+      [&](const Case& c, const v1::Barrier& barrier) {
+        return IsSpecial(barrier.type()) ? CheckSpecialAllowed(caller, c)
+                                         : absl::OkStatus();
+      });
 }
 
 absl::StatusOr<v1::ListBarriersResponse> BarrierRecords::List(
@@ -191,27 +201,23 @@ absl::StatusOr<v1::ListBarriersResponse> BarrierRecords::List(
   ASSIGN_OR_RETURN(int page_size, PageSize("page_size", request.page_size(),
                                            kDefaultPageSize, kMaxPageSize));
   const bool unresolved_only = request.unresolved_only();
-  ASSIGN_OR_RETURN(auto page,
-                   files_.ListItemsOf<v1::Barrier>(
-                       caller, name, kBarrierItems, request.page_token(),
-                       page_size, [unresolved_only](const v1::Barrier& b) {
-                         return !unresolved_only || !b.resolved();
-                       }));
-  std::optional<bool> special_allowed;  // read once, when needed
+  std::optional<bool> special_shown;  // asked once, when needed
+  ASSIGN_OR_RETURN(
+      auto page,
+      files_.ListItemsOf<v1::Barrier>(
+          caller, name, kBarrierItems, request.page_token(), page_size,
+          [&](const Case& c, const v1::Barrier& b) -> absl::StatusOr<bool> {
+            if (unresolved_only && b.resolved()) return false;
+            if (!IsSpecial(b.type())) return true;
+            // Not shown: the barrier is left out; a store fault fails the
+            // call.
+            if (!special_shown.has_value()) {
+              ASSIGN_OR_RETURN(special_shown, SpecialShown(caller, c));
+            }
+            return *special_shown;
+          }));
   v1::ListBarriersResponse response;
   for (v1::Barrier& barrier : page.first) {
-    if (IsSpecial(barrier.type())) {
-      if (!special_allowed.has_value()) {
-        ASSIGN_OR_RETURN(Case c, files_.Read(caller, name, v1::BARRIERS));
-        const absl::Status allowed = CheckSpecialAllowed(caller, c);
-        // Refused: the barrier is left out; a store fault fails the call.
-        if (!allowed.ok() && !absl::IsPermissionDenied(allowed)) {
-          return allowed;
-        }
-        special_allowed = allowed.ok();
-      }
-      if (!*special_allowed) continue;
-    }
     *response.add_barriers() = std::move(barrier);
   }
   response.set_next_page_token(page.second);

@@ -30,8 +30,12 @@ class BarrierRecords {
   absl::Status CheckType(const std::string& code) const;
   bool IsSpecial(const std::string& code) const;
   // PERMISSION_DENIED unless the caller reaches the participant's HEALTH
-  // data (CaseFiles::CheckReach) and the participant's consent covers it.
+  // data (CaseFiles::CheckReach) and the participant's consent covers it;
+  // a refusal is recorded in the audit trail.
   absl::Status CheckSpecialAllowed(const auth::Caller& caller, const Case& c);
+  // The same question for a list, which leaves special-category barriers
+  // out rather than refusing, and records nothing: whether they are shown.
+  absl::StatusOr<bool> SpecialShown(const auth::Caller& caller, const Case& c);
 
   CaseFiles& files_;
   const v1::ListBarrierTypesResponse catalogue_;

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/idempotency/idempotency.h"
@@ -98,7 +99,54 @@ absl::Status CheckPurpose(const auth::Caller& caller,
   return absl::OkStatus();
 }
 
+constexpr char kNoPurpose[] = "EQUALITY_MONITORING purpose not declared";
+
+// Why a scope did not reach a participant, in a denial's entry: the scope
+// and the data category, never anything about the participant.
+std::string ReachReason(const auth::Caller& caller, v1::DataCategory category) {
+  return absl::StrCat("scope ", auth::v1::Scope_Name(caller.scope),
+                      " does not reach ", v1::DataCategory_Name(category));
+}
+
+// The action a refused call meant to take, by its method's verb (the
+// service's methods follow the resource-oriented verbs): a refusal happens
+// before the call knows more.
+audit::v1::AuditAction IntendedAction(absl::string_view method) {
+  const absl::string_view verb = method.substr(method.rfind('/') + 1);
+  if (absl::StartsWith(verb, "Get") || absl::StartsWith(verb, "List")) {
+    return audit::v1::READ;
+  }
+  if (absl::StartsWith(verb, "Export")) return audit::v1::EXPORT;
+  if (absl::StartsWith(verb, "Create")) return audit::v1::CREATE;
+  if (absl::StartsWith(verb, "Delete")) return audit::v1::DELETE;
+  if (absl::StartsWith(verb, "Erase")) return audit::v1::ERASE;
+  if (method.empty()) return audit::v1::READ;  // in-process: unknown
+  return audit::v1::UPDATE;
+}
+
+audit::v1::AuditEntry EntryFor(const auth::Caller& caller,
+                               audit::v1::AuditAction action,
+                               const Audited& what) {
+  audit::v1::AuditEntry entry = audit::AuditEntryBy(caller);
+  entry.set_action(action);
+  entry.set_method(caller.method.empty() ? kInProcessMethod : caller.method);
+  entry.set_record(what.record);
+  entry.set_participant(what.participant);
+  entry.set_owning_organisation(what.owner);
+  entry.set_outcome(audit::v1::ALLOWED);
+  return entry;
+}
+
 }  // namespace
+
+Audited AuditedRecordOf(const v1::Participant& p, std::string record) {
+  return Audited{p.contract(), std::move(record), p.name(),
+                 p.enrolling_organisation()};
+}
+
+Audited AuditedParticipant(const v1::Participant& p) {
+  return AuditedRecordOf(p, p.name());
+}
 
 v1::AccessGrantState GrantState(const v1::AccessGrant& grant, absl::Time now) {
   if (grant.has_revoke_time()) return v1::REVOKED;
@@ -119,8 +167,9 @@ bool GrantOpens(const v1::AccessGrant& grant,
   for (const v1::Consent& consent : consents.consents()) {
     if (consent.live() && consent.purpose() == grant.purpose() &&
         Holds(consent.data_categories(), category) &&
-        (consent.organisations().empty() ||
-         NamesOrganisation(consent.organisations(), organisation))) {
+        // A consent naming no organisation covers the enrolling one only
+        // (participants.proto): it never opens a grant.
+        NamesOrganisation(consent.organisations(), organisation)) {
       return true;
     }
   }
@@ -229,6 +278,11 @@ void CaseChange::Event(std::string aggregate, int64_t aggregate_version,
   events_.push_back({std::move(aggregate), aggregate_version, std::move(copy)});
 }
 
+void CaseChange::AuditAs(audit::v1::AuditAction action, std::string record) {
+  audit_action_ = action;
+  audit_record_ = std::move(record);
+}
+
 int CaseChange::GuardRequest(const std::string& request_id,
                              const std::string& fingerprint,
                              const google::protobuf::Message& first) {
@@ -245,7 +299,8 @@ CaseFiles::CaseFiles(storage::Store& store, const Clock& clock, IdSource& ids,
       clock_(clock),
       ids_(ids),
       key_hasher_(key_hasher),
-      events_(kServiceKeyspace, clock, ids) {
+      events_(kServiceKeyspace, clock, ids),
+      trail_(store, clock, ids) {
   if (!absl::LoadTimeZone("Europe/London", &london_)) {
     EMP_LOG(WARNING) << "no tzdata for Europe/London; dates use UTC";
     london_ = absl::UTCTimeZone();
@@ -306,8 +361,13 @@ absl::StatusOr<Case> CaseFiles::Read(const auth::Caller& caller,
 absl::StatusOr<Case> CaseFiles::CaseOf(
     const auth::Caller& caller, const ParticipantName& name,
     const std::optional<storage::Record>& record, v1::DataCategory category) {
-  RETURN_IF_ERROR(CheckPurpose(caller, category));
+  // The purpose is asked before anything is looked up, so its refusal reads
+  // the same whether or not the participant exists.
+  const absl::Status purpose = CheckPurpose(caller, category);
   if (!record.has_value()) {
+    const Audited missing{name.contract, name.str(), name.str(),
+                          caller.organisation};
+    if (!purpose.ok()) return Refused(caller, missing, kNoPurpose, purpose);
     // A service on its own behalf reaches every record, so absence is no
     // secret from it; anyone else hears what they would for a record they
     // may not reach.
@@ -315,29 +375,38 @@ absl::StatusOr<Case> CaseFiles::CaseOf(
       return absl::NotFoundError(
           absl::StrCat("participant ", name.str(), " not found"));
     }
-    return Unreachable(caller, name, category);
+    return Deny(caller, name, /*found=*/nullptr, category);
   }
   Case c{name, {}, record->version};
   ASSIGN_OR_RETURN(c.participant, DecodeParticipant(*record));
+  if (!purpose.ok()) {
+    return Refused(caller, AuditedParticipant(c.participant), kNoPurpose,
+                   purpose);
+  }
   RETURN_IF_ERROR(CheckReach(caller, c, category));
   return c;
 }
 
 absl::Status CaseFiles::CheckReach(const auth::Caller& caller, const Case& c,
                                    v1::DataCategory category) {
-  RETURN_IF_ERROR(CheckPurpose(caller, category));
+  const absl::Status purpose = CheckPurpose(caller, category);
+  if (!purpose.ok()) {
+    return Refused(caller, AuditedParticipant(c.participant), kNoPurpose,
+                   purpose);
+  }
   if (caller.is_service()) return absl::OkStatus();
   switch (ReachOf(caller, c.participant)) {
     case Reach::kYes:
       return absl::OkStatus();
     case Reach::kNo:
-      return Unreachable(caller, c.name, category);
+      return Deny(caller, c.name, &c.participant, category);
     case Reach::kIfGranted:
       break;
   }
   ASSIGN_OR_RETURN(std::vector<bool> granted,
                    Granted(caller.organisation, {c.name}, category));
-  return granted[0] ? absl::OkStatus() : Unreachable(caller, c.name, category);
+  return granted[0] ? absl::OkStatus()
+                    : Deny(caller, c.name, &c.participant, category);
 }
 
 absl::StatusOr<std::vector<bool>> CaseFiles::Reaches(
@@ -450,6 +519,18 @@ absl::Status CaseFiles::Unreachable(const auth::Caller& caller,
           participant, ": the ", auth::v1::Scope_Name(caller.scope),
           " scope reaches no participant's record"));
   }
+}
+
+absl::Status CaseFiles::Deny(const auth::Caller& caller,
+                             const ParticipantName& name,
+                             const v1::Participant* found,
+                             v1::DataCategory category) {
+  const Audited what =
+      found != nullptr
+          ? AuditedParticipant(*found)
+          : Audited{name.contract, name.str(), name.str(), caller.organisation};
+  return Refused(caller, what, ReachReason(caller, category),
+                 Unreachable(caller, name, category));
 }
 
 absl::Status CaseFiles::CheckNotErased(
@@ -655,7 +736,83 @@ absl::StatusOr<storage::BatchResult> CaseFiles::Commit(CaseChange& change) {
   StageParticipant(batch, change.caller(), read, change.after_,
                    change.touched_);
   RETURN_IF_ERROR(RegisterStream(read.name.contract));
+  // Last, so that every key of the batch is checked to share the trail's
+  // slot.
+  RETURN_IF_ERROR(AuditWrite(
+      batch, change.caller(), change.audit_action_,
+      AuditedRecordOf(read.participant, change.audit_record_.empty()
+                                            ? read.name.str()
+                                            : change.audit_record_)));
   return store_.Commit(batch);
+}
+
+// ---- The audit trail
+
+absl::Status CaseFiles::AuditRead(const auth::Caller& caller,
+                                  const Audited& what,
+                                  audit::v1::AuditAction action) {
+  if (what.owner.empty()) {
+    return absl::PermissionDeniedError(
+        "a list spanning participants is audited in the caller's "
+        "organisation's trail, and a service on its own behalf has none; "
+        "call on a user's behalf");
+  }
+  const absl::Status recorded = trail_.Record(
+      storage::ContractTenancy(what.contract), EntryFor(caller, action, what));
+  if (recorded.ok() || absl::IsInternal(recorded)) return recorded;
+  // Personal data is never returned unaudited.
+  return absl::UnavailableError(
+      absl::StrCat("the read could not be recorded in the audit trail (",
+                   recorded.message(), "); retry"));
+}
+
+absl::Status CaseFiles::AuditWrite(storage::Batch& batch,
+                                   const auth::Caller& caller,
+                                   audit::v1::AuditAction action,
+                                   const Audited& what) {
+  return trail_.AddTo(batch, storage::ContractTenancy(what.contract),
+                      EntryFor(caller, action, what));
+}
+
+absl::StatusOr<storage::BatchResult> CaseFiles::CommitAudited(
+    Batch& batch, const auth::Caller& caller, audit::v1::AuditAction action,
+    const Audited& what) {
+  RETURN_IF_ERROR(AuditWrite(batch, caller, action, what));
+  return store_.Commit(batch);
+}
+
+Audited CaseFiles::SpanningList(const auth::Caller& caller,
+                                const std::string& contract,
+                                std::string collection) {
+  return Audited{contract, std::move(collection), "", caller.organisation};
+}
+
+absl::Status CaseFiles::Refused(const auth::Caller& caller, const Audited& what,
+                                absl::string_view reason,
+                                absl::Status refusal) {
+  // A service on its own behalf asking about no one: no organisation to
+  // tell (the refusal itself names only the purpose).
+  if (what.owner.empty()) return refusal;
+  audit::v1::AuditEntry entry =
+      EntryFor(caller, IntendedAction(caller.method), what);
+  entry.set_outcome(audit::v1::DENIED);
+  entry.set_reason(std::string(reason));
+  const absl::Status recorded =
+      trail_.Record(storage::ContractTenancy(what.contract), std::move(entry));
+  if (!recorded.ok()) {
+    EMP_LOG(ERROR) << "a refusal of " << what.record
+                   << " could not be recorded in the audit trail: " << recorded;
+  }
+  return refusal;
+}
+
+absl::StatusOr<std::string> CaseFiles::OwnerOf(const ParticipantName& name) {
+  ASSIGN_OR_RETURN(
+      std::optional<storage::Record> record,
+      store_.Get(Keys(name.contract).Record(kParticipant, name.participant)));
+  if (!record.has_value()) return std::string();
+  ASSIGN_OR_RETURN(v1::Participant participant, DecodeParticipant(*record));
+  return participant.enrolling_organisation();
 }
 
 // ---- Indexes and events

@@ -24,6 +24,48 @@
 //                                     unrevoked grant for (expired or not)
 // A change of an item always checks the participant's version, so nothing is
 // written to a participant deleted, erased or changed in between.
+//
+// The audit trail (common/audit, docs/audit.md): every call that touches a
+// participant's personal data leaves entries in the contract's trail, made
+// here and in CaseChange so that no area can forget them. The rule:
+// - A write: exactly one entry per participant whose data the batch writes,
+//   in the write's own atomic batch (it exists if and only if the write
+//   does): CREATE, UPDATE, DELETE or ERASE; record = the resource written
+//   (the item, consent, grant, equality data, or the participant itself);
+//   participant = that participant; owner = their enrolling organisation.
+//   Commit adds it for a CaseChange (CaseChange::AuditAs names action and
+//   record); other batches use CommitAudited or AuditWrite. A batch about
+//   several participants (a reassignment, a group session's attendance or
+//   evaluation) carries one entry per participant written; a group-session
+//   write that changes no attendee's entry carries one entry for the
+//   session (participant empty, owner the session's organisation).
+// - A read: exactly one entry per call, appended right after the read and
+//   before anything is returned (AuditRead): READ, or EXPORT for subject
+//   access. One participant's record or list of items: record = the record
+//   or collection read (.../participants/p/contacts), owner = the enrolling
+//   organisation. A list spanning participants (ListParticipants, caseloads,
+//   group sessions): record = the collection (contracts/c/participants),
+//   participant empty, owner = the caller's organisation (its own trail). A
+//   read that cannot be audited fails closed: UNAVAILABLE, no data.
+// - A call that writes nothing yet returns the record (an update that
+//   changes nothing, a replayed create, an erasure already done) is a READ
+//   of it: a replay is not a new write. A reassignment with nobody left to
+//   move reads the contract's participants (a list spanning them).
+// - A refusal to reach a participant or another organisation's group
+//   session (CaseOf, CheckReach, Deny, Refused): one DENIED entry with a
+//   short reason (never personal data), the action the method's verb names;
+//   owner = the participant's enrolling organisation (the session's
+//   organisation) when it exists, so the owner sees who tried, else the
+//   caller's. The caller hears the same PERMISSION_DENIED either way. A list
+//   that leaves out what the caller does not reach records no denial.
+// - No entry: reference data (ListBarrierTypes, GetContactStandard), calls
+//   refused before any record is read (INVALID_ARGUMENT, the call gate, a
+//   scope that reaches no one), and calls that fail otherwise (NOT_FOUND,
+//   FAILED_PRECONDITION, ABORTED, UNAVAILABLE): nothing was read out or
+//   written.
+// Entries name the caller as the call gate admitted it (a suite service in
+// actor_service) and the gRPC method (caller.method; kInProcessMethod for a
+// call made inside the process, which has none).
 #ifndef EMPLOYABILITY_SERVICES_PARTICIPANTS_CASE_FILE_H_
 #define EMPLOYABILITY_SERVICES_PARTICIPANTS_CASE_FILE_H_
 
@@ -36,8 +78,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "common/audit/audit_trail.h"
 #include "common/auth/caller.h"
 #include "common/events/event_log.h"
 #include "common/idempotency/idempotency.h"
@@ -45,6 +89,7 @@
 #include "common/storage/keys.h"
 #include "common/storage/store.h"
 #include "common/time/clock.h"
+#include "employability/audit/v1/audit.pb.h"
 #include "employability/participants/v1/access_grants.pb.h"
 #include "employability/participants/v1/contacts.pb.h"
 #include "employability/participants/v1/group_sessions.pb.h"
@@ -79,6 +124,10 @@ inline constexpr char kDuplicateRecord[] = "nino";
 //   index:group-session:<participant>    a participant's sessions
 inline constexpr char kGroupSessionRecord[] = "group-session";
 inline constexpr char kGroupSessionsOfOrganisation[] = "group-session-org";
+
+// The method an audit entry names for a call made inside the process (an
+// event handler, a test) rather than over gRPC.
+inline constexpr char kInProcessMethod[] = "(in-process)";
 
 // A kind of item kept under a participant: its key kind, its collection in
 // resource names (contracts/{c}/participants/{p}/<collection>/{id}), and the
@@ -120,6 +169,18 @@ struct Case {
   const v1::ProgrammeSpell& spell() const;
 };
 
+// What an audit entry is about: the record touched, in a contract's trail.
+struct Audited {
+  std::string contract;
+  std::string record;       // resource name; a collection for a list
+  std::string participant;  // empty when about no one participant
+  std::string owner;        // the organisation whose trail holds the entry
+};
+// `record` of the participant `p`, owned by its enrolling organisation.
+Audited AuditedRecordOf(const v1::Participant& p, std::string record);
+// The participant record `p` itself.
+Audited AuditedParticipant(const v1::Participant& p);
+
 // A stored item, still encoded, with its version.
 struct StoredItem {
   std::string id;
@@ -136,7 +197,8 @@ v1::AccessGrantState GrantState(const v1::AccessGrant& grant, absl::Time now);
 // Whether `grant` opens `category` of its participant to `organisation` at
 // `now`: it names the organisation and the category, it is ACTIVE, and one
 // of the participant's `consents` is live, for the grant's purpose, covers
-// the category and names the organisation (or names none). A withdrawn
+// the category and names the organisation (a consent naming none covers
+// the enrolling organisation only). A withdrawn
 // consent therefore closes every grant it backed at once.
 bool GrantOpens(const v1::AccessGrant& grant,
                 const v1::ListConsentsResponse& consents,
@@ -185,6 +247,10 @@ class CaseChange {
   int GuardRequest(const std::string& request_id,
                    const std::string& fingerprint,
                    const google::protobuf::Message& first);
+  // What the commit's audit entry says was done: an UPDATE of the
+  // participant record unless said otherwise. `record` empty means the
+  // participant.
+  void AuditAs(audit::v1::AuditAction action, std::string record = "");
 
  private:
   friend class CaseFiles;
@@ -204,6 +270,8 @@ class CaseChange {
   storage::Batch batch_;
   std::vector<PendingEvent> events_;
   bool touched_ = false;
+  audit::v1::AuditAction audit_action_ = audit::v1::UPDATE;
+  std::string audit_record_;  // empty: the participant
 };
 
 class CaseFiles {
@@ -214,7 +282,9 @@ class CaseFiles {
   // The participant, for a call by `caller` that touches `category` of it:
   // PERMISSION_DENIED (Unreachable) when the caller does not reach it, and
   // the same when it does not exist, so that a refusal never tells whether
-  // a record exists (a service on its own behalf hears NOT_FOUND).
+  // a record exists (a service on its own behalf hears NOT_FOUND). A
+  // refusal is recorded in the audit trail (Deny); a read is not: the call
+  // records it once, when it returns the data (AuditRead).
   absl::StatusOr<Case> Read(const auth::Caller& caller,
                             const ParticipantName& name,
                             v1::DataCategory category);
@@ -241,13 +311,15 @@ class CaseFiles {
   // - OWN_CASELOAD: the enrolling organisation, the participant's adviser;
   // - AGGREGATES_ONLY, ANY, unspecified: never.
   // EQUALITY also needs the declared purpose EQUALITY_MONITORING, whoever
-  // asks. PERMISSION_DENIED (Unreachable) otherwise; UNAVAILABLE when the
-  // grants cannot be read (it fails closed).
+  // asks. PERMISSION_DENIED (Unreachable) otherwise, recorded in the audit
+  // trail; UNAVAILABLE when the grants cannot be read (it fails closed).
   absl::Status CheckReach(const auth::Caller& caller, const Case& c,
                           v1::DataCategory category);
   // CheckReach over many cases at once, for lists: whether the caller
   // reaches each, in order. The grants of every case of another
   // organisation are read in one round trip; UNAVAILABLE when they cannot.
+  // Nothing is recorded: a list leaves out what the caller does not reach,
+  // and is audited once as a whole.
   absl::StatusOr<std::vector<bool>> Reaches(const auth::Caller& caller,
                                             const std::vector<Case>& cases,
                                             v1::DataCategory category);
@@ -264,6 +336,11 @@ class CaseFiles {
   absl::Status Unreachable(const auth::Caller& caller,
                            const ParticipantName& name,
                            v1::DataCategory category) const;
+  // Unreachable, recorded in the audit trail as a refusal: `found` is the
+  // participant when it exists (its enrolling organisation owns the entry),
+  // null when it does not (the caller's organisation does).
+  absl::Status Deny(const auth::Caller& caller, const ParticipantName& name,
+                    const v1::Participant* found, v1::DataCategory category);
   // FAILED_PRECONDITION when the participant's data was erased.
   absl::Status CheckNotErased(const v1::Participant& participant) const;
   // Decodes the participant stored under `record`, its etag set.
@@ -296,6 +373,40 @@ class CaseFiles {
   // result; not committed means someone else wrote first, unless the failed
   // step is one the caller guarded (an idempotency guard, say).
   absl::StatusOr<storage::BatchResult> Commit(CaseChange& change);
+
+  // ---- The audit trail (the rule is at the top of this file)
+
+  // A read of `what` by `caller` (READ, or EXPORT for subject access): its
+  // one entry, appended on its own right after the read. UNAVAILABLE when
+  // it cannot be: the read then fails closed and returns nothing.
+  // PERMISSION_DENIED when no organisation owns `what` (a list spanning
+  // participants read by a suite service on its own behalf).
+  absl::Status AuditRead(const auth::Caller& caller, const Audited& what,
+                         audit::v1::AuditAction action = audit::v1::READ);
+  // A write of `what` by `caller`: its entry, added to `batch` (every key of
+  // which lies in the contract's tenancy) so that it commits with the write.
+  absl::Status AuditWrite(storage::Batch& batch, const auth::Caller& caller,
+                          audit::v1::AuditAction action, const Audited& what);
+  // AuditWrite, then commits `batch`: a write about one participant.
+  absl::StatusOr<storage::BatchResult> CommitAudited(
+      storage::Batch& batch, const auth::Caller& caller,
+      audit::v1::AuditAction action, const Audited& what);
+  // A list spanning participants of `contract` (its `collection`, e.g.
+  // contracts/c/participants): audited in the caller's organisation's trail.
+  static Audited SpanningList(const auth::Caller& caller,
+                              const std::string& contract,
+                              std::string collection);
+  // Records that `caller` was refused `what` (DENIED, with `reason`: short,
+  // never personal data) and returns `refusal` as it is, whether or not the
+  // entry could be appended (a refusal reveals nothing either way; a failed
+  // append is logged).
+  absl::Status Refused(const auth::Caller& caller, const Audited& what,
+                       absl::string_view reason, absl::Status refusal);
+  // The enrolling organisation of the participant `name` as stored (empty
+  // when there is none), read without an access check: for the entry about
+  // a participant whose data a write changes without otherwise reading them
+  // (an attendee whose rating a new evaluation clears).
+  absl::StatusOr<std::string> OwnerOf(const ParticipantName& name);
 
   // Adds to `batch` the check that the participant `read` is unchanged
   // (already in a CaseChange's batch; added again harmlessly) and, when
@@ -358,6 +469,7 @@ class CaseFiles {
   // change and the new item's resource name, checks the item against the
   // case, adds its events and returns the item to store. Retries when
   // another write got in between; a replay returns the item as stored now.
+  // Audited as a CREATE of the item; a replay as a READ of it (GetItem).
   template <typename Item>
   absl::StatusOr<Item> CreateItem(
       const auth::Caller& caller, const ParticipantName& name,
@@ -370,7 +482,8 @@ class CaseFiles {
   // stored version (ABORTED naming `etag_field` otherwise). `change_item`
   // edits the item in place and adds its events (at the item's new version,
   // which it is given); when it leaves both item and participant as they
-  // were, nothing is written.
+  // were, nothing is written. Audited as an UPDATE of the item, or, when
+  // nothing is written, a READ of it.
   template <typename Item>
   absl::StatusOr<Item> ChangeItem(
       const auth::Caller& caller, const ItemName& name, const ItemKind& kind,
@@ -378,18 +491,24 @@ class CaseFiles {
       const std::function<absl::Status(CaseChange&, Item&, int64_t)>&
           change_item);
 
-  // An item for `caller`, decoded, its etag set.
+  // An item for `caller`, decoded, its etag set; `check`, when given, may
+  // still refuse it (its own refusal recorded by it). Audited as a READ of
+  // the item.
   template <typename Item>
-  absl::StatusOr<Item> GetItem(const auth::Caller& caller, const ItemName& name,
-                               const ItemKind& kind);
+  absl::StatusOr<Item> GetItem(
+      const auth::Caller& caller, const ItemName& name, const ItemKind& kind,
+      const std::function<absl::Status(const Case&, const Item&)>& check =
+          nullptr);
 
   // A page of items for `caller`, decoded, each with its etag; `keep`
-  // filters (items it rejects are skipped, so a page may be short).
+  // filters (items it rejects are skipped, so a page may be short; an
+  // error fails the call). Audited as a READ of the collection.
   template <typename Item>
   absl::StatusOr<std::pair<std::vector<Item>, std::string>> ListItemsOf(
       const auth::Caller& caller, const ParticipantName& name,
       const ItemKind& kind, const std::string& page_token, int page_size,
-      const std::function<bool(const Item&)>& keep = nullptr);
+      const std::function<absl::StatusOr<bool>(const Case&, const Item&)>&
+          keep = nullptr);
 
   storage::Store& store() { return store_; }
   // OK while the store answers: every area's readiness.
@@ -420,6 +539,7 @@ class CaseFiles {
   IdSource& ids_;
   const storage::KeyHasher& key_hasher_;
   events::EventLog events_;
+  audit::AuditTrail trail_;
   absl::TimeZone london_;
 };
 
@@ -499,6 +619,7 @@ absl::StatusOr<Item> CaseFiles::CreateItem(
     // as it is now, and no personal data lingers there.
     Item first;
     first.set_name(ItemName{name, id}.str(kind));
+    change.AuditAs(audit::v1::CREATE, first.name());
     const int guard = change.GuardRequest(request_id, fingerprint, first);
     absl::StatusOr<Item> item = build(change, first.name());
     if (!item.ok()) return item.status();
@@ -550,13 +671,18 @@ absl::StatusOr<Item> CaseFiles::ChangeItem(
     if (!before.ok()) return before.status();
     Item item = *before;
     CaseChange change = Begin(caller, *c);
+    change.AuditAs(audit::v1::UPDATE, name.str(kind));
     absl::Status changed =
         change_item(change, item, stored->record.version + 1);
     if (!changed.ok()) return changed;
     if (google::protobuf::util::MessageDifferencer::Equals(item, *before) &&
         google::protobuf::util::MessageDifferencer::Equals(change.participant(),
                                                            c->participant)) {
-      return item;  // nothing to write
+      // Nothing to write: the call read the item.
+      absl::Status audited =
+          AuditRead(caller, AuditedRecordOf(c->participant, name.str(kind)));
+      if (!audited.ok()) return audited;
+      return item;
     }
     change.PutItem(kind, name.id, item, stored->record.version);
     absl::StatusOr<storage::BatchResult> result = Commit(change);
@@ -572,22 +698,31 @@ absl::StatusOr<Item> CaseFiles::ChangeItem(
 }
 
 template <typename Item>
-absl::StatusOr<Item> CaseFiles::GetItem(const auth::Caller& caller,
-                                        const ItemName& name,
-                                        const ItemKind& kind) {
+absl::StatusOr<Item> CaseFiles::GetItem(
+    const auth::Caller& caller, const ItemName& name, const ItemKind& kind,
+    const std::function<absl::Status(const Case&, const Item&)>& check) {
   absl::StatusOr<Case> c = Read(caller, name.participant, kind.category);
   if (!c.ok()) return c.status();
   absl::StatusOr<StoredItem> stored = ReadItem(*c, kind, name.id);
   if (!stored.ok()) return stored.status();
-  return DecodeItem<Item>(*stored);
+  absl::StatusOr<Item> item = DecodeItem<Item>(*stored);
+  if (!item.ok()) return item.status();
+  if (check != nullptr) {
+    absl::Status allowed = check(*c, *item);
+    if (!allowed.ok()) return allowed;
+  }
+  absl::Status audited =
+      AuditRead(caller, AuditedRecordOf(c->participant, name.str(kind)));
+  if (!audited.ok()) return audited;
+  return item;
 }
 
 template <typename Item>
 absl::StatusOr<std::pair<std::vector<Item>, std::string>>
-CaseFiles::ListItemsOf(const auth::Caller& caller, const ParticipantName& name,
-                       const ItemKind& kind, const std::string& page_token,
-                       int page_size,
-                       const std::function<bool(const Item&)>& keep) {
+CaseFiles::ListItemsOf(
+    const auth::Caller& caller, const ParticipantName& name,
+    const ItemKind& kind, const std::string& page_token, int page_size,
+    const std::function<absl::StatusOr<bool>(const Case&, const Item&)>& keep) {
   absl::StatusOr<Case> c = Read(caller, name, kind.category);
   if (!c.ok()) return c.status();
   absl::StatusOr<ItemPage> page = ListItems(*c, kind, page_token, page_size);
@@ -596,8 +731,17 @@ CaseFiles::ListItemsOf(const auth::Caller& caller, const ParticipantName& name,
   for (const StoredItem& stored : page->items) {
     absl::StatusOr<Item> item = DecodeItem<Item>(stored);
     if (!item.ok()) return item.status();
-    if (keep == nullptr || keep(*item)) out.first.push_back(*std::move(item));
+    if (keep != nullptr) {
+      absl::StatusOr<bool> kept = keep(*c, *item);
+      if (!kept.ok()) return kept.status();
+      if (!*kept) continue;
+    }
+    out.first.push_back(*std::move(item));
   }
+  absl::Status audited = AuditRead(
+      caller, AuditedRecordOf(c->participant,
+                              absl::StrCat(name.str(), "/", kind.collection)));
+  if (!audited.ok()) return audited;
   out.second = std::move(page->next_page_token);
   return out;
 }

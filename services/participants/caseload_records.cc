@@ -39,6 +39,11 @@ absl::StatusOr<std::vector<std::optional<storage::Record>>> ReadParticipants(
   return files.store().GetMany(record_keys);
 }
 
+// The participants of a contract, as a list spanning them is audited.
+std::string ParticipantsOf(const std::string& contract) {
+  return absl::StrCat("contracts/", contract, "/participants");
+}
+
 // The contract of a caseload query (parent and adviser).
 absl::StatusOr<std::string> CaseloadContract(const std::string& parent,
                                              const std::string& adviser) {
@@ -174,6 +179,9 @@ absl::StatusOr<v1::Caseload> CaseloadRecords::GetCaseload(
     status_count->set_status(status);
     status_count->set_count(count);
   }
+  RETURN_IF_ERROR(files_.AuditRead(
+      caller,
+      CaseFiles::SpanningList(caller, contract, ParticipantsOf(contract))));
   return caseload;
 }
 
@@ -220,6 +228,9 @@ CaseloadRecords::ListOverdueParticipants(
        ++i) {
     *response.add_participants() = std::move(overdue[i]);
   }
+  RETURN_IF_ERROR(files_.AuditRead(
+      caller,
+      CaseFiles::SpanningList(caller, contract, ParticipantsOf(contract))));
   return response;
 }
 
@@ -252,9 +263,21 @@ CaseloadRecords::ReassignParticipants(
   }
   for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
     ASSIGN_OR_RETURN(std::vector<Case> cases, ReadSelection(caller, selection));
-    ASSIGN_OR_RETURN(bool done, ReassignOnce(caller, selection,
-                                             request.to_adviser(), cases));
-    if (!done) continue;  // another write got in: read again
+    const bool moves =
+        std::any_of(cases.begin(), cases.end(), [&request](const Case& c) {
+          return c.participant.adviser() != request.to_adviser();
+        });
+    if (moves) {
+      ASSIGN_OR_RETURN(bool done, ReassignOnce(caller, selection,
+                                               request.to_adviser(), cases));
+      if (!done) continue;  // another write got in: read again
+    } else {
+      // Everyone is already with to_adviser: nothing written, the
+      // selection read.
+      RETURN_IF_ERROR(files_.AuditRead(
+          caller, CaseFiles::SpanningList(caller, selection.contract,
+                                          ParticipantsOf(selection.contract))));
+    }
     v1::ReassignParticipantsResponse response;
     for (const Case& c : cases) response.add_participants(c.name.str());
     return response;
@@ -290,17 +313,20 @@ absl::StatusOr<std::vector<Case>> CaseloadRecords::ReadNamed(
   ASSIGN_OR_RETURN(std::vector<bool> reached,
                    files_.Reaches(caller, cases, v1::IDENTITY));
   // The first participant named that is missing or out of reach, in the
-  // order named, and in the same words either way.
+  // order named, and in the same words either way (recorded as a refusal).
   size_t read = 0;
   for (size_t i = 0; i < ids.size(); ++i) {
     const bool found = records[i].has_value();
+    const Case* c = found ? &cases[read] : nullptr;
     if (found && reached[read++]) continue;
     const ParticipantName name{contract, ids[i]};
     return About(absl::StrCat("participants[", i, "]"),
                  caller.is_service() && !found
                      ? absl::NotFoundError(absl::StrCat(
                            "participant ", name.str(), " not found"))
-                     : files_.Unreachable(caller, name, v1::IDENTITY));
+                     : files_.Deny(caller, name,
+                                   c != nullptr ? &c->participant : nullptr,
+                                   v1::IDENTITY));
   }
   return cases;
 }
@@ -309,6 +335,7 @@ absl::StatusOr<bool> CaseloadRecords::ReassignOnce(
     const auth::Caller& caller, const Selection& selection,
     const std::string& to_adviser, const std::vector<Case>& cases) {
   storage::Batch batch;
+  std::vector<Audited> moved;  // one audit entry each
   for (const Case& c : cases) {
     v1::Participant after = c.participant;
     after.set_adviser(to_adviser);
@@ -318,8 +345,12 @@ absl::StatusOr<bool> CaseloadRecords::ReassignOnce(
     event.add_changed_fields("adviser");
     files_.AppendEvent(batch, caller, selection.contract, after.name(),
                        c.version + 1, event);
+    moved.push_back(AuditedParticipant(after));
   }
-  if (batch.empty()) return true;  // everyone is already with to_adviser
+  if (moved.empty()) return true;  // everyone is already with to_adviser
+  for (const Audited& what : moved) {
+    RETURN_IF_ERROR(files_.AuditWrite(batch, caller, audit::v1::UPDATE, what));
+  }
   RETURN_IF_ERROR(files_.RegisterStream(selection.contract));
   ASSIGN_OR_RETURN(storage::BatchResult result, files_.store().Commit(batch));
   return result.committed;

@@ -1,6 +1,7 @@
 #include "services/participants/group_session_records.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -235,6 +236,13 @@ bool Held(const v1::GroupSession& session) {
   return session.evaluated() || session.has_follow_up();
 }
 
+// The session itself in the audit trail: a record about no one participant,
+// owned by the organisation that runs it.
+Audited SessionAudited(const GroupSessionName& name,
+                       const v1::GroupSession& session) {
+  return Audited{name.contract, name.str(), "", session.organisation()};
+}
+
 absl::StatusOr<absl::CivilDay> SessionDate(const v1::GroupSession& session) {
   return ToCivilDay("group_session.session_date", session.session_date());
 }
@@ -322,20 +330,27 @@ absl::StatusOr<GroupSessionRecords::StoredSession> GroupSessionRecords::Read(
   ASSIGN_OR_RETURN(std::optional<storage::Record> record,
                    files_.store().Get(Key(name)));
   // Another organisation's session and none at all read the same, so that
-  // a refusal does not tell whether a session exists.
+  // a refusal does not tell whether a session exists; the organisation that
+  // runs it, when there is one, sees who tried.
   const absl::Status unreachable = absl::PermissionDeniedError(
       absl::StrCat(name.str(), ": not a group session of organisation ",
                    caller.organisation));
+  constexpr char kReason[] = "not a group session of the caller's organisation";
   if (!record.has_value()) {
-    if (!caller.is_service()) return unreachable;
-    return absl::NotFoundError(absl::StrCat(name.str(), " not found"));
+    if (caller.is_service()) {
+      return absl::NotFoundError(absl::StrCat(name.str(), " not found"));
+    }
+    return files_.Refused(
+        caller, Audited{name.contract, name.str(), "", caller.organisation},
+        kReason, unreachable);
   }
   const int64_t version = record->version;
   ASSIGN_OR_RETURN(
       v1::GroupSession session,
       DecodeItem<v1::GroupSession>(StoredItem{name.id, *std::move(record)}));
   if (!caller.is_service() && session.organisation() != caller.organisation) {
-    return unreachable;
+    return files_.Refused(caller, SessionAudited(name, session), kReason,
+                          unreachable);
   }
   return StoredSession{name, std::move(session), version};
 }
@@ -368,11 +383,22 @@ absl::StatusOr<v1::GroupSession> GroupSessionRecords::Change(
     v1::GroupSession session = read.session;
     Batch batch;
     const int64_t version = read.version + 1;
-    RETURN_IF_ERROR(edit(read, session, batch, version));
-    if (MessageDifferencer::Equals(session, read.session)) return session;
+    std::vector<Audited> touched;
+    RETURN_IF_ERROR(edit(read, session, batch, version, touched));
+    if (MessageDifferencer::Equals(session, read.session)) {
+      // Nothing to write: the call read the session.
+      RETURN_IF_ERROR(
+          files_.AuditRead(caller, SessionAudited(name, read.session)));
+      return session;
+    }
     *session.mutable_update_time() = ToProtoTimestamp(files_.Now());
     batch.ExpectVersion(Key(name), read.version);
     batch.Put(Key(name), Encode(session));
+    if (touched.empty()) touched.push_back(SessionAudited(name, read.session));
+    for (const Audited& what : touched) {
+      RETURN_IF_ERROR(
+          files_.AuditWrite(batch, caller, audit::v1::UPDATE, what));
+    }
     ASSIGN_OR_RETURN(storage::BatchResult result, files_.store().Commit(batch));
     if (result.committed) {
       SetEtag(session, version);
@@ -419,7 +445,9 @@ absl::StatusOr<v1::GroupSession> GroupSessionRecords::Create(
                  name.id);
   Emit(batch, caller, contract, session, 1,
        SessionEvent<v1::GroupSessionScheduled>(contract, session));
-  ASSIGN_OR_RETURN(storage::BatchResult result, files_.store().Commit(batch));
+  ASSIGN_OR_RETURN(storage::BatchResult result,
+                   files_.CommitAudited(batch, caller, audit::v1::CREATE,
+                                        SessionAudited(name, session)));
   if (result.committed) {
     SetEtag(session, 1);
     return session;
@@ -431,6 +459,9 @@ absl::StatusOr<v1::GroupSession> GroupSessionRecords::Create(
   ASSIGN_OR_RETURN(GroupSessionName replayed,
                    ParseGroupSessionName("name", first.name()));
   ASSIGN_OR_RETURN(StoredSession stored, Read(caller, replayed));
+  // A replay writes nothing: it reads the session the first call made.
+  RETURN_IF_ERROR(
+      files_.AuditRead(caller, SessionAudited(replayed, stored.session)));
   return std::move(stored.session);
 }
 
@@ -439,6 +470,8 @@ absl::StatusOr<v1::GroupSession> GroupSessionRecords::Get(
   ASSIGN_OR_RETURN(GroupSessionName name,
                    ParseGroupSessionName("name", request.name()));
   ASSIGN_OR_RETURN(StoredSession stored, Read(caller, name));
+  RETURN_IF_ERROR(
+      files_.AuditRead(caller, SessionAudited(name, stored.session)));
   return std::move(stored.session);
 }
 
@@ -480,6 +513,10 @@ absl::StatusOr<v1::ListGroupSessionsResponse> GroupSessionRecords::List(
         DecodeItem<v1::GroupSession>(StoredItem{ids[i], *records[i]}));
   }
   if (more) response.set_next_page_token(EncodePageToken(ids.back(), digest));
+  RETURN_IF_ERROR(files_.AuditRead(
+      caller, CaseFiles::SpanningList(
+                  caller, contract,
+                  absl::StrCat("contracts/", contract, "/", kCollection))));
   return response;
 }
 
@@ -498,7 +535,7 @@ absl::StatusOr<v1::GroupSession> GroupSessionRecords::Update(
   return Change(
       caller, name, request.group_session().etag(), "group_session.etag",
       [&](const StoredSession& read, v1::GroupSession& session, Batch& batch,
-          int64_t version) -> absl::Status {
+          int64_t version, std::vector<Audited>&) -> absl::Status {
         CopyPaths(paths, input, session);
         const std::vector<std::string> changed =
             ChangedFields(paths, read.session, session);
@@ -526,7 +563,8 @@ GroupSessionRecords::ChangeAttendance(const auth::Caller& caller,
                                       const GroupSessionName& name, int index,
                                       const v1::AttendanceChange& change,
                                       absl::CivilDay session_date,
-                                      v1::GroupSession& session, Batch& batch) {
+                                      v1::GroupSession& session, Batch& batch,
+                                      std::vector<Audited>& touched) {
   const std::string field = EntryField("attendance", index, "participant");
   ASSIGN_OR_RETURN(ParticipantName participant,
                    ParseParticipantName(field, change.participant()));
@@ -566,6 +604,7 @@ GroupSessionRecords::ChangeAttendance(const auth::Caller& caller,
   // Written or not, the entry must not land on a participant erased or
   // exited meanwhile: StageParticipant checks their version either way.
   files_.StageParticipant(batch, caller, attendee, after);
+  touched.push_back(AuditedRecordOf(attendee.participant, name.str()));
   // Only those who attended rate the session.
   if (!attended) {
     listed->clear_rating();
@@ -584,38 +623,64 @@ absl::StatusOr<v1::GroupSession> GroupSessionRecords::RecordAttendance(
   ASSIGN_OR_RETURN(GroupSessionName name,
                    ParseGroupSessionName("name", request.name()));
   RETURN_IF_ERROR(CheckAttendanceChanges(name, request));
-  return Change(caller, name, request.etag(), "etag",
-                [&](const StoredSession& read, v1::GroupSession& session,
-                    Batch& batch, int64_t version) -> absl::Status {
-                  ASSIGN_OR_RETURN(absl::CivilDay session_date,
-                                   SessionDate(read.session));
-                  const absl::CivilDay today = files_.Today();
-                  std::vector<v1::GroupAttendanceRecorded> events;
-                  for (int i = 0; i < request.attendance_size(); ++i) {
-                    const v1::AttendanceChange& change = request.attendance(i);
-                    if (change.attendance() != v1::BOOKED) {
-                      RETURN_IF_ERROR(NotBeforeTheSession(
-                          EntryField("attendance", i, "attendance"), today,
-                          session_date, "attendance other than BOOKED"));
-                    }
-                    ASSIGN_OR_RETURN(
-                        std::optional<v1::GroupAttendanceRecorded> event,
-                        ChangeAttendance(caller, name, i, change, session_date,
-                                         session, batch));
-                    if (event.has_value()) events.push_back(*std::move(event));
-                  }
-                  // Every event carries the session as written.
-                  const v1::GroupSessionFacts facts =
-                      SessionFacts(name.contract, session);
-                  for (v1::GroupAttendanceRecorded& event : events) {
-                    *event.mutable_facts() = facts;
-                    Emit(batch, caller, name.contract, session, version, event);
-                  }
-                  return absl::OkStatus();
-                });
+  return Change(
+      caller, name, request.etag(), "etag",
+      [&](const StoredSession& read, v1::GroupSession& session, Batch& batch,
+          int64_t version, std::vector<Audited>& touched) -> absl::Status {
+        ASSIGN_OR_RETURN(absl::CivilDay session_date,
+                         SessionDate(read.session));
+        const absl::CivilDay today = files_.Today();
+        std::vector<v1::GroupAttendanceRecorded> events;
+        for (int i = 0; i < request.attendance_size(); ++i) {
+          const v1::AttendanceChange& change = request.attendance(i);
+          if (change.attendance() != v1::BOOKED) {
+            RETURN_IF_ERROR(NotBeforeTheSession(
+                EntryField("attendance", i, "attendance"), today, session_date,
+                "attendance other than BOOKED"));
+          }
+          ASSIGN_OR_RETURN(
+              std::optional<v1::GroupAttendanceRecorded> event,
+              ChangeAttendance(caller, name, i, change, session_date, session,
+                               batch, touched));
+          if (event.has_value()) events.push_back(*std::move(event));
+        }
+        // Every event carries the session as written.
+        const v1::GroupSessionFacts facts =
+            SessionFacts(name.contract, session);
+        for (v1::GroupAttendanceRecorded& event : events) {
+          *event.mutable_facts() = facts;
+          Emit(batch, caller, name.contract, session, version, event);
+        }
+        return absl::OkStatus();
+      });
 }
 
 // ---- Evaluation and follow-up
+
+absl::StatusOr<std::vector<Audited>> GroupSessionRecords::RatingsChanged(
+    const GroupSessionName& name, const v1::GroupSession& before,
+    const v1::GroupSession& after, const std::map<std::string, Case>& rated) {
+  std::vector<Audited> changed;
+  for (int i = 0; i < after.attendees_size(); ++i) {
+    // An evaluation changes ratings, never the list of attendees.
+    const v1::Attendee& was = before.attendees(i);
+    const v1::Attendee& is = after.attendees(i);
+    if (was.rating() == is.rating() && was.comment() == is.comment()) continue;
+    const auto read = rated.find(is.participant());
+    if (read != rated.end()) {
+      changed.push_back(AuditedRecordOf(read->second.participant, name.str()));
+      continue;
+    }
+    // A rating the new evaluation clears, of an attendee it does not name.
+    ASSIGN_OR_RETURN(ParticipantName participant,
+                     ParseParticipantName("attendee", is.participant()));
+    ASSIGN_OR_RETURN(std::string owner, files_.OwnerOf(participant));
+    if (owner.empty()) owner = after.organisation();
+    changed.push_back(
+        Audited{name.contract, name.str(), is.participant(), std::move(owner)});
+  }
+  return changed;
+}
 
 absl::StatusOr<v1::GroupSession> GroupSessionRecords::RecordEvaluation(
     const auth::Caller& caller, const v1::RecordEvaluationRequest& request) {
@@ -625,11 +690,12 @@ absl::StatusOr<v1::GroupSession> GroupSessionRecords::RecordEvaluation(
   return Change(
       caller, name, request.etag(), "etag",
       [&](const StoredSession& read, v1::GroupSession& session, Batch& batch,
-          int64_t version) -> absl::Status {
+          int64_t version, std::vector<Audited>& touched) -> absl::Status {
         ASSIGN_OR_RETURN(absl::CivilDay session_date,
                          SessionDate(read.session));
         RETURN_IF_ERROR(NotBeforeTheSession("name", files_.Today(),
                                             session_date, "an evaluation"));
+        std::map<std::string, Case> rated;  // by participant name
         // A new evaluation replaces the last one whole.
         for (v1::Attendee& attendee : *session.mutable_attendees()) {
           attendee.clear_rating();
@@ -648,7 +714,8 @@ absl::StatusOr<v1::GroupSession> GroupSessionRecords::RecordEvaluation(
           }
           // The comment is the participant's own words: none for a record
           // erased on request, nor one the caller cannot see.
-          RETURN_IF_ERROR(ReadAttendee(caller, field, participant).status());
+          ASSIGN_OR_RETURN(Case c, ReadAttendee(caller, field, participant));
+          rated.emplace(participant.str(), std::move(c));
           attendee->set_rating(rating.rating());
           attendee->set_comment(rating.comment());
           total += rating.rating();
@@ -658,6 +725,8 @@ absl::StatusOr<v1::GroupSession> GroupSessionRecords::RecordEvaluation(
         if (MessageDifferencer::Equals(session, read.session)) {
           return absl::OkStatus();  // the same evaluation again
         }
+        ASSIGN_OR_RETURN(touched,
+                         RatingsChanged(name, read.session, session, rated));
         auto event =
             SessionEvent<v1::GroupSessionEvaluated>(name.contract, session);
         event.set_ratings(request.ratings_size());
@@ -680,7 +749,7 @@ absl::StatusOr<v1::GroupSession> GroupSessionRecords::RecordFollowUp(
   return Change(
       caller, name, request.etag(), "etag",
       [&](const StoredSession& read, v1::GroupSession& session, Batch& batch,
-          int64_t version) -> absl::Status {
+          int64_t version, std::vector<Audited>&) -> absl::Status {
         ASSIGN_OR_RETURN(absl::CivilDay session_date,
                          SessionDate(read.session));
         // The longer-term impact is judged after a suitable delay.

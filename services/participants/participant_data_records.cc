@@ -201,6 +201,16 @@ absl::StatusOr<v1::ParticipantDataExport> ParticipantDataRecords::Export(
                    ParseParticipantName("name", request.name()));
   ASSIGN_OR_RETURN(Case c, files_.Read(caller, name, v1::IDENTITY));
   ASSIGN_OR_RETURN(Held held, ReadEverything(c));
+  ASSIGN_OR_RETURN(v1::ParticipantDataExport out, ExportOf(caller, c, held));
+  // Everything held leaves the suite: one EXPORT entry, before it does.
+  RETURN_IF_ERROR(files_.AuditRead(caller, AuditedParticipant(c.participant),
+                                   audit::v1::EXPORT));
+  return out;
+}
+
+absl::StatusOr<v1::ParticipantDataExport> ParticipantDataRecords::ExportOf(
+    const auth::Caller& caller, const Case& c, const Held& held) {
+  const ParticipantName& name = c.name;
   v1::ParticipantDataExport out;
   *out.mutable_export_time() = ToProtoTimestamp(files_.Now());
   out.set_exported_by(caller.user);
@@ -245,7 +255,12 @@ absl::StatusOr<v1::Participant> ParticipantDataRecords::Erase(
                                               request.erasure_reference()));
   for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
     ASSIGN_OR_RETURN(Case c, files_.Read(caller, name, v1::IDENTITY));
-    if (c.participant.erased()) return c.participant;  // already done
+    if (c.participant.erased()) {
+      // Already done: nothing written, the erased record read.
+      RETURN_IF_ERROR(
+          files_.AuditRead(caller, AuditedParticipant(c.participant)));
+      return c.participant;
+    }
     ASSIGN_OR_RETURN(bool erased,
                      EraseOnce(caller, c, request.erasure_reference()));
     if (erased) {
@@ -295,6 +310,7 @@ absl::StatusOr<bool> ParticipantDataRecords::EraseOnce(
   ASSIGN_OR_RETURN(Held held, ReadEverything(c));
   const storage::KeySpace keys = files_.Keys(c.name.contract);
   CaseChange change = files_.Begin(caller, c);
+  change.AuditAs(audit::v1::ERASE);
   Batch& batch = change.batch();
   const absl::Time now = files_.Now();
 

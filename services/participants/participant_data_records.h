@@ -38,6 +38,10 @@ class ParticipantDataRecords {
  private:
   struct Held;  // everything stored about one participant, with versions
   absl::StatusOr<Held> ReadEverything(const Case& c);
+  // The export of everything `held` about `c`, made for `caller`.
+  absl::StatusOr<v1::ParticipantDataExport> ExportOf(const auth::Caller& caller,
+                                                     const Case& c,
+                                                     const Held& held);
   absl::Status WithdrawConsents(CaseChange& change, const Held& held,
                                 absl::Time now);
   absl::StatusOr<bool> EraseOnce(const auth::Caller& caller, const Case& c,

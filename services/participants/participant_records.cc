@@ -329,7 +329,9 @@ absl::StatusOr<v1::Participant> ParticipantRecords::CreateOnce(
   *created.mutable_facts() = FactsOf(p);
   AppendEvent(batch, caller, p, 1, created);
 
-  ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
+  ASSIGN_OR_RETURN(BatchResult result,
+                   files_.CommitAudited(batch, caller, audit::v1::CREATE,
+                                        AuditedParticipant(p)));
   if (result.committed) {
     p.set_etag(VersionTag(1));
     return p;
@@ -341,6 +343,9 @@ absl::StatusOr<v1::Participant> ParticipantRecords::CreateOnce(
                      ParseParticipantName("name", first.name()));
     ASSIGN_OR_RETURN(Loaded loaded,
                      Load(caller, replayed, With::kParticipant, v1::IDENTITY));
+    // A replay writes nothing: it reads the participant the first call made.
+    RETURN_IF_ERROR(
+        files_.AuditRead(caller, AuditedParticipant(loaded.participant)));
     return loaded.participant;
   }
   return AlreadyEnrolled(caller, p.programme(), result.found);
@@ -355,6 +360,8 @@ absl::StatusOr<v1::Participant> ParticipantRecords::Get(
                    ParseParticipantName("name", request.name()));
   ASSIGN_OR_RETURN(Loaded loaded,
                    Load(caller, name, With::kParticipant, v1::IDENTITY));
+  RETURN_IF_ERROR(
+      files_.AuditRead(caller, AuditedParticipant(loaded.participant)));
   return std::move(loaded.participant);
 }
 
@@ -408,7 +415,14 @@ absl::StatusOr<v1::ListParticipantsResponse> ParticipantRecords::List(
   } else if (request.status() != v1::PARTICIPANT_STATUS_UNSPECIFIED) {
     index = keys.Index("status", v1::ParticipantStatus_Name(request.status()));
   }
-  return ListFrom(caller, index, after, page_size, scoped, contract, digest);
+  ASSIGN_OR_RETURN(
+      v1::ListParticipantsResponse response,
+      ListFrom(caller, index, after, page_size, scoped, contract, digest));
+  RETURN_IF_ERROR(files_.AuditRead(
+      caller, CaseFiles::SpanningList(
+                  caller, contract,
+                  absl::StrCat("contracts/", contract, "/participants"))));
+  return response;
 }
 
 absl::StatusOr<v1::ListParticipantsResponse> ParticipantRecords::ListFrom(
@@ -502,10 +516,13 @@ absl::StatusOr<std::optional<v1::Participant>> ParticipantRecords::UpdateOnce(
       changed.push_back(path);
     }
   }
-  // Nothing to write: no new version, no event, the record as it is.
+  // Nothing to write: no new version, no event, the record as it is (the
+  // call read it).
   after.set_etag(before.etag());
-  if (google::protobuf::util::MessageDifferencer::Equals(before, after))
+  if (google::protobuf::util::MessageDifferencer::Equals(before, after)) {
+    RETURN_IF_ERROR(files_.AuditRead(caller, AuditedParticipant(before)));
     return after;
+  }
   const absl::Time now = files_.Now();
   if (status_changed) {
     const v1::ParticipantStatus status = after.status();
@@ -559,7 +576,9 @@ absl::StatusOr<std::optional<v1::Participant>> ParticipantRecords::UpdateOnce(
     event.set_previous_status(before.status());
     AppendEvent(batch, caller, after, version, event);
   }
-  ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
+  ASSIGN_OR_RETURN(BatchResult result,
+                   files_.CommitAudited(batch, caller, audit::v1::UPDATE,
+                                        AuditedParticipant(after)));
   if (result.committed) {
     after.set_etag(VersionTag(version));
     return after;
@@ -643,7 +662,9 @@ absl::Status ParticipantRecords::Delete(
     v1::ParticipantDeleted event;
     *event.mutable_facts() = FactsOf(p);
     AppendEvent(batch, caller, p, loaded.version + 1, event);
-    ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
+    ASSIGN_OR_RETURN(BatchResult result,
+                     files_.CommitAudited(batch, caller, audit::v1::DELETE,
+                                          AuditedParticipant(p)));
     if (result.committed) return absl::OkStatus();
     if (!request.etag().empty()) {
       return StaleEtag("etag");
@@ -744,6 +765,29 @@ absl::StatusOr<v1::Consent> ParticipantRecords::CreateConsent(
   return Conflict();
 }
 
+// Consent to share with other organisations is what opens access grants
+// (CaseFiles::CheckReach), so only the enrolling organisation records it: an
+// organisation reaching the participant through a grant must not be able to
+// open it to a third, or re-open what a withdrawal closed. Any organisation
+// reaching the participant may record consent that names only itself.
+absl::Status ParticipantRecords::CheckMayShareWith(
+    const auth::Caller& caller, const v1::Participant& participant,
+    const v1::Consent& consent) const {
+  if (caller.is_service() ||
+      caller.organisation == participant.enrolling_organisation()) {
+    return absl::OkStatus();
+  }
+  for (const std::string& organisation : consent.organisations()) {
+    if (organisation != caller.organisation &&
+        organisation != absl::StrCat("organisations/", caller.organisation)) {
+      return absl::PermissionDeniedError(
+          "consent.organisations: only the enrolling organisation records "
+          "consent to share with other organisations");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::optional<v1::Consent>>
 ParticipantRecords::CreateConsentOnce(const auth::Caller& caller,
                                       const v1::CreateConsentRequest& request,
@@ -752,6 +796,7 @@ ParticipantRecords::CreateConsentOnce(const auth::Caller& caller,
   ASSIGN_OR_RETURN(Loaded loaded,
                    Load(caller, name, With::kConsents, v1::IDENTITY));
   RETURN_IF_ERROR(files_.CheckNotErased(loaded.participant));
+  RETURN_IF_ERROR(CheckMayShareWith(caller, loaded.participant, given));
   v1::Consent consent = given;
   consent.set_name(absl::StrCat(name.str(), "/consents/", files_.NewId()));
   *consent.mutable_given_time() = ToProtoTimestamp(files_.Now());
@@ -786,7 +831,10 @@ ParticipantRecords::CreateConsentOnce(const auth::Caller& caller,
   *event.mutable_data_categories() = consent.data_categories();
   AppendEvent(batch, caller, loaded.participant, loaded.version, event);
 
-  ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
+  ASSIGN_OR_RETURN(BatchResult result,
+                   files_.CommitAudited(
+                       batch, caller, audit::v1::CREATE,
+                       AuditedRecordOf(loaded.participant, consent.name())));
   if (result.committed) return consent;
   if (result.failed_step != idempotency_step) return std::nullopt;  // retry
   RETURN_IF_ERROR(
@@ -794,7 +842,11 @@ ParticipantRecords::CreateConsentOnce(const auth::Caller& caller,
   ASSIGN_OR_RETURN(Loaded now,
                    Load(caller, name, With::kConsents, v1::IDENTITY));
   for (const v1::Consent& stored : now.consents.consents()) {
-    if (stored.name() == first.name()) return stored;
+    if (stored.name() != first.name()) continue;
+    // A replay writes nothing: it reads the consent the first call made.
+    RETURN_IF_ERROR(files_.AuditRead(
+        caller, AuditedRecordOf(now.participant, stored.name())));
+    return stored;
   }
   return absl::NotFoundError(
       absl::StrCat("consent ", first.name(), " not found"));
@@ -856,7 +908,10 @@ ParticipantRecords::WithdrawConsentOnce(const auth::Caller& caller,
     erased.set_participant(name.str());
     AppendEvent(batch, caller, loaded.participant, loaded.version, erased);
   }
-  ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
+  ASSIGN_OR_RETURN(
+      BatchResult result,
+      files_.CommitAudited(batch, caller, audit::v1::UPDATE,
+                           AuditedRecordOf(loaded.participant, consent_name)));
   if (!result.committed) return std::nullopt;
   return *consent;
 }
@@ -872,6 +927,9 @@ absl::StatusOr<v1::ListConsentsResponse> ParticipantRecords::ListConsents(
     if (consent.live() || request.include_withdrawn())
       *response.add_consents() = consent;
   }
+  RETURN_IF_ERROR(files_.AuditRead(
+      caller, AuditedRecordOf(loaded.participant,
+                              absl::StrCat(name.str(), "/consents"))));
   return response;
 }
 
@@ -879,6 +937,11 @@ absl::StatusOr<v1::ListConsentsResponse> ParticipantRecords::ListConsents(
 // --------------------------------------------------
 
 namespace {
+
+// The resource name of a participant's equality data.
+std::string EqualityDataName(const ParticipantName& name) {
+  return absl::StrCat(name.str(), "/equalityData");
+}
 
 absl::Status CheckEqualityPurpose(v1::ConsentPurpose purpose) {
   if (purpose == v1::CONSENT_PURPOSE_UNSPECIFIED) {
@@ -925,7 +988,11 @@ absl::StatusOr<v1::EqualityData> ParticipantRecords::UpdateEqualityData(
     v1::EqualityDataRecorded event;
     event.set_participant(name.str());
     AppendEvent(batch, caller, loaded.participant, loaded.version, event);
-    ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
+    ASSIGN_OR_RETURN(
+        BatchResult result,
+        files_.CommitAudited(
+            batch, caller, audit::v1::UPDATE,
+            AuditedRecordOf(loaded.participant, EqualityDataName(name))));
     if (result.committed) return data;
   }
   return Conflict();
@@ -946,7 +1013,11 @@ absl::StatusOr<v1::EqualityData> ParticipantRecords::GetEqualityData(
     return absl::NotFoundError(
         absl::StrCat("no equality data recorded for ", name.str()));
   }
-  return Decode<v1::EqualityData>(*loaded.equality);
+  ASSIGN_OR_RETURN(v1::EqualityData data,
+                   Decode<v1::EqualityData>(*loaded.equality));
+  RETURN_IF_ERROR(files_.AuditRead(
+      caller, AuditedRecordOf(loaded.participant, EqualityDataName(name))));
+  return data;
 }
 
 }  // namespace employability::participants

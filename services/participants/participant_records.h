@@ -78,6 +78,9 @@ class ParticipantRecords {
   absl::StatusOr<std::optional<v1::Participant>> UpdateOnce(
       const auth::Caller& caller, const v1::UpdateParticipantRequest& request,
       const ParticipantName& name);
+  absl::Status CheckMayShareWith(const auth::Caller& caller,
+                                 const v1::Participant& participant,
+                                 const v1::Consent& consent) const;
   absl::StatusOr<std::optional<v1::Consent>> CreateConsentOnce(
       const auth::Caller& caller, const v1::CreateConsentRequest& request,
       const ParticipantName& name, const v1::Consent& consent);

@@ -485,7 +485,12 @@ ProgressionRecords::TryRecordOutcome(const auth::Caller& caller,
         absl::StrCat("outcome_date: must not be before the job's start (",
                      absl::FormatCivilTime(start), ")"));
   }
-  if (OutcomeAchieved(c.spell())) return std::make_optional(c.participant);
+  if (OutcomeAchieved(c.spell())) {
+    // Already recorded: nothing written, the participant read.
+    RETURN_IF_ERROR(
+        files_.AuditRead(caller, AuditedParticipant(c.participant)));
+    return std::make_optional(c.participant);
+  }
   CaseChange change = files_.Begin(caller, c);
   RETURN_IF_ERROR(change.NoteActivity("outcome_date", outcome));
   RETURN_IF_ERROR(
