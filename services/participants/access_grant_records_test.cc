@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
 #include "common/auth/access_policy.h"
+#include "common/storage/forwarding_store.h"
 #include "common/time/proto_time.h"
 #include "employability/participants/v1/action_plans.pb.h"
 #include "employability/participants/v1/case_reviews.pb.h"
@@ -29,76 +30,25 @@ using Code = absl::StatusCode;
 
 // A store that stops answering reads of keys containing `failing` (the
 // access grants, say) while `down` is set: Redis going away mid-call.
-class PartlyDownStore final : public storage::Store {
+class PartlyDownStore final : public storage::ForwardingStore {
  public:
   PartlyDownStore(storage::Store& store, std::string failing)
-      : store_(store), failing_(std::move(failing)) {}
+      : ForwardingStore(store), failing_(std::move(failing)) {}
 
   bool down = false;
 
   absl::StatusOr<std::optional<storage::Record>> Get(
       const std::string& key) override {
     if (Fails(key)) return Unavailable();
-    return store_.Get(key);
+    return ForwardingStore::Get(key);
   }
   absl::StatusOr<std::vector<std::optional<storage::Record>>> GetMany(
       const std::vector<std::string>& keys) override {
     for (const std::string& key : keys) {
       if (Fails(key)) return Unavailable();
     }
-    return store_.GetMany(keys);
+    return ForwardingStore::GetMany(keys);
   }
-  absl::StatusOr<storage::BatchResult> Commit(
-      const storage::Batch& batch) override {
-    return store_.Commit(batch);
-  }
-  absl::StatusOr<int64_t> Increment(const std::string& key,
-                                    int64_t delta) override {
-    return store_.Increment(key, delta);
-  }
-  absl::StatusOr<bool> SetIfAbsent(const std::string& key,
-                                   const std::string& value,
-                                   absl::Duration ttl) override {
-    return store_.SetIfAbsent(key, value, ttl);
-  }
-  absl::StatusOr<std::vector<std::string>> IndexRange(const std::string& index,
-                                                      const std::string& after,
-                                                      int limit) override {
-    return store_.IndexRange(index, after, limit);
-  }
-  absl::StatusOr<std::vector<std::string>> IndexRangeByScore(
-      const std::string& index, int64_t min_score, int64_t max_score,
-      int limit) override {
-    return store_.IndexRangeByScore(index, min_score, max_score, limit);
-  }
-  absl::StatusOr<int64_t> IndexSize(const std::string& index) override {
-    return store_.IndexSize(index);
-  }
-  absl::StatusOr<std::vector<storage::StreamEntry>> StreamRead(
-      const std::string& stream, const std::string& after_id,
-      int limit) override {
-    return store_.StreamRead(stream, after_id, limit);
-  }
-  absl::Status StreamGroupCreate(const std::string& stream,
-                                 const std::string& group) override {
-    return store_.StreamGroupCreate(stream, group);
-  }
-  absl::StatusOr<std::vector<storage::StreamEntry>> StreamReadGroup(
-      const std::string& stream, const std::string& group,
-      const std::string& consumer, int limit) override {
-    return store_.StreamReadGroup(stream, group, consumer, limit);
-  }
-  absl::Status StreamAck(const std::string& stream, const std::string& group,
-                         const std::vector<std::string>& ids) override {
-    return store_.StreamAck(stream, group, ids);
-  }
-  absl::StatusOr<std::vector<storage::StreamEntry>> StreamClaimIdle(
-      const std::string& stream, const std::string& group,
-      const std::string& consumer, absl::Duration min_idle,
-      int limit) override {
-    return store_.StreamClaimIdle(stream, group, consumer, min_idle, limit);
-  }
-  absl::Status Ping() override { return store_.Ping(); }
 
  private:
   bool Fails(const std::string& key) const {
@@ -108,7 +58,6 @@ class PartlyDownStore final : public storage::Store {
     return absl::UnavailableError("redis: connection refused");
   }
 
-  storage::Store& store_;
   const std::string failing_;
 };
 

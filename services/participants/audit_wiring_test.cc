@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "common/audit/audit_trail.h"
 #include "common/auth/access_policy.h"
+#include "common/storage/forwarding_store.h"
 #include "common/time/proto_time.h"
 #include "employability/audit/v1/audit.pb.h"
 #include "services/participants/access_grant_records.h"
@@ -49,20 +50,12 @@ struct Want {
 
 // A store whose commits fail while `down` when they touch the audit trail
 // (its stream or its registry): everything else answers.
-class AuditDownStore final : public storage::Store {
+class AuditDownStore final : public storage::ForwardingStore {
  public:
-  explicit AuditDownStore(storage::Store& store) : store_(store) {}
+  using ForwardingStore::ForwardingStore;
 
   bool down = false;
 
-  absl::StatusOr<std::optional<storage::Record>> Get(
-      const std::string& key) override {
-    return store_.Get(key);
-  }
-  absl::StatusOr<std::vector<std::optional<storage::Record>>> GetMany(
-      const std::vector<std::string>& keys) override {
-    return store_.GetMany(keys);
-  }
   absl::StatusOr<storage::BatchResult> Commit(
       const storage::Batch& batch) override {
     for (const storage::Batch::Step& step : batch.steps()) {
@@ -70,58 +63,8 @@ class AuditDownStore final : public storage::Store {
         return absl::UnavailableError("redis: connection refused");
       }
     }
-    return store_.Commit(batch);
+    return ForwardingStore::Commit(batch);
   }
-  absl::StatusOr<int64_t> Increment(const std::string& key,
-                                    int64_t delta) override {
-    return store_.Increment(key, delta);
-  }
-  absl::StatusOr<bool> SetIfAbsent(const std::string& key,
-                                   const std::string& value,
-                                   absl::Duration ttl) override {
-    return store_.SetIfAbsent(key, value, ttl);
-  }
-  absl::StatusOr<std::vector<std::string>> IndexRange(const std::string& index,
-                                                      const std::string& after,
-                                                      int limit) override {
-    return store_.IndexRange(index, after, limit);
-  }
-  absl::StatusOr<std::vector<std::string>> IndexRangeByScore(
-      const std::string& index, int64_t min_score, int64_t max_score,
-      int limit) override {
-    return store_.IndexRangeByScore(index, min_score, max_score, limit);
-  }
-  absl::StatusOr<int64_t> IndexSize(const std::string& index) override {
-    return store_.IndexSize(index);
-  }
-  absl::StatusOr<std::vector<storage::StreamEntry>> StreamRead(
-      const std::string& stream, const std::string& after_id,
-      int limit) override {
-    return store_.StreamRead(stream, after_id, limit);
-  }
-  absl::Status StreamGroupCreate(const std::string& stream,
-                                 const std::string& group) override {
-    return store_.StreamGroupCreate(stream, group);
-  }
-  absl::StatusOr<std::vector<storage::StreamEntry>> StreamReadGroup(
-      const std::string& stream, const std::string& group,
-      const std::string& consumer, int limit) override {
-    return store_.StreamReadGroup(stream, group, consumer, limit);
-  }
-  absl::Status StreamAck(const std::string& stream, const std::string& group,
-                         const std::vector<std::string>& ids) override {
-    return store_.StreamAck(stream, group, ids);
-  }
-  absl::StatusOr<std::vector<storage::StreamEntry>> StreamClaimIdle(
-      const std::string& stream, const std::string& group,
-      const std::string& consumer, absl::Duration min_idle,
-      int limit) override {
-    return store_.StreamClaimIdle(stream, group, consumer, min_idle, limit);
-  }
-  absl::Status Ping() override { return store_.Ping(); }
-
- private:
-  storage::Store& store_;
 };
 
 class AuditWiringTest : public JourneyTest {

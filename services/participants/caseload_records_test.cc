@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/storage/forwarding_store.h"
 #include "services/participants/catalogues.h"
 #include "services/participants/contact_records.h"
 #include "services/participants/journey_test_fixture.h"
@@ -20,9 +21,9 @@ namespace {
 
 // The fixture's store, with another write let in before each of the next
 // `interfere` commits made through it: how a reassignment meets a race.
-class RacingStore final : public storage::Store {
+class RacingStore final : public storage::ForwardingStore {
  public:
-  explicit RacingStore(storage::Store& store) : store_(store) {}
+  using ForwardingStore::ForwardingStore;
 
   int interfere = 0;
   std::function<void()> other_write;
@@ -33,66 +34,8 @@ class RacingStore final : public storage::Store {
       --interfere;
       other_write();
     }
-    return store_.Commit(batch);
+    return ForwardingStore::Commit(batch);
   }
-  absl::StatusOr<std::optional<storage::Record>> Get(
-      const std::string& key) override {
-    return store_.Get(key);
-  }
-  absl::StatusOr<std::vector<std::optional<storage::Record>>> GetMany(
-      const std::vector<std::string>& keys) override {
-    return store_.GetMany(keys);
-  }
-  absl::StatusOr<int64_t> Increment(const std::string& key,
-                                    int64_t delta) override {
-    return store_.Increment(key, delta);
-  }
-  absl::StatusOr<bool> SetIfAbsent(const std::string& key,
-                                   const std::string& value,
-                                   absl::Duration ttl) override {
-    return store_.SetIfAbsent(key, value, ttl);
-  }
-  absl::StatusOr<std::vector<std::string>> IndexRange(const std::string& index,
-                                                      const std::string& after,
-                                                      int limit) override {
-    return store_.IndexRange(index, after, limit);
-  }
-  absl::StatusOr<std::vector<std::string>> IndexRangeByScore(
-      const std::string& index, int64_t min_score, int64_t max_score,
-      int limit) override {
-    return store_.IndexRangeByScore(index, min_score, max_score, limit);
-  }
-  absl::StatusOr<int64_t> IndexSize(const std::string& index) override {
-    return store_.IndexSize(index);
-  }
-  absl::StatusOr<std::vector<storage::StreamEntry>> StreamRead(
-      const std::string& stream, const std::string& after_id,
-      int limit) override {
-    return store_.StreamRead(stream, after_id, limit);
-  }
-  absl::Status StreamGroupCreate(const std::string& stream,
-                                 const std::string& group) override {
-    return store_.StreamGroupCreate(stream, group);
-  }
-  absl::StatusOr<std::vector<storage::StreamEntry>> StreamReadGroup(
-      const std::string& stream, const std::string& group,
-      const std::string& consumer, int limit) override {
-    return store_.StreamReadGroup(stream, group, consumer, limit);
-  }
-  absl::Status StreamAck(const std::string& stream, const std::string& group,
-                         const std::vector<std::string>& ids) override {
-    return store_.StreamAck(stream, group, ids);
-  }
-  absl::StatusOr<std::vector<storage::StreamEntry>> StreamClaimIdle(
-      const std::string& stream, const std::string& group,
-      const std::string& consumer, absl::Duration min_idle,
-      int limit) override {
-    return store_.StreamClaimIdle(stream, group, consumer, min_idle, limit);
-  }
-  absl::Status Ping() override { return store_.Ping(); }
-
- private:
-  storage::Store& store_;
 };
 
 class CaseloadRecordsTest : public JourneyTest {
