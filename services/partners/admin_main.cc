@@ -1,13 +1,13 @@
 // employability_admin: what is done before anyone holds a token.
 //
-//   employability_admin bootstrap --organisation_id=prime-north \
-//       --organisation_name="Prime North Ltd" --admin_id=admin \
+//   employability_admin bootstrap --organisation_id=prime-north
+//       --organisation_name="Prime North Ltd" --admin_id=admin
 //       --admin_name="Alex Admin" --admin_email=alex@prime-north.example
 //     On first run: the first organisation (a prime provider unless
 //     --organisation_type says otherwise) and its admin; prints the admin's
 //     token. Refused once any organisation exists.
 //
-//   employability_admin token --organisation=prime-north --user=admin \
+//   employability_admin token --organisation=prime-north --user=admin
 //       --development_mode
 //     Development only: a token for any active staff user, logged loudly.
 //
