@@ -95,6 +95,7 @@
 #include "services/participants/participants_grpc.h"
 #include "services/partners/organisation_directory.h"
 #include "services/partners/partners_grpc.h"
+#include "tests/harness/directory_seed.h"
 #include "tests/harness/suite_under_test.h"
 #include "tests/harness/test_data.h"
 #include "tests/harness/test_identity.h"
@@ -1349,26 +1350,21 @@ std::unique_ptr<grpc::ClientContext> OwnerContext(const TestCaller& caller,
 // bootstrap command makes them: through the directory, as a service. And a
 // staff user of the own organisation, for the staff rows.
 bool AccessMatrixTest::MakeOrganisations() {
-  RandomIdSource ids(*clock_);
-  storage::KeyHasher key_hasher("integration-test-secret");
-  partners::OrganisationDirectory directory(suite_->store(), *clock_, ids,
-                                            key_hasher);
-  auth::Caller bootstrap;
-  bootstrap.service = "bootstrap";
+  test_harness::DirectorySeed seed(suite_->store(), clock_);
   const std::pair<std::string, pv1::OrganisationType> organisations[] = {
       {own_, pv1::PRIME_PROVIDER},     {granted_, pv1::SUB_CONTRACTOR},
       {expired_, pv1::SUB_CONTRACTOR}, {withdrawn_, pv1::SUB_CONTRACTOR},
       {other_, pv1::PARTNER_AGENCY},   {commissioner_, pv1::COMMISSIONER}};
   for (const auto& [id, type] : organisations) {
     absl::StatusOr<pv1::Organisation> made =
-        directory.CreateOrganisation(bootstrap, OrganisationRequest(id, type));
+        seed.Organisation(OrganisationRequest(id, type));
     if (!made.ok()) {
       ADD_FAILURE() << "fixture: organisation " << id << ": " << made.status();
       return false;
     }
   }
   absl::StatusOr<pv1::StaffUser> staff =
-      directory.CreateStaffUser(bootstrap, StaffRequest(own_, "matrix-staff"));
+      seed.Staff(StaffRequest(own_, "matrix-staff"));
   if (!staff.ok()) {
     ADD_FAILURE() << "fixture: staff user: " << staff.status();
     return false;

@@ -46,6 +46,7 @@
 #include "services/participants/participants_grpc.h"
 #include "services/partners/organisation_directory.h"
 #include "services/partners/partners_grpc.h"
+#include "tests/harness/directory_seed.h"
 #include "tests/harness/suite_under_test.h"
 #include "tests/harness/test_certificates.h"
 #include "tests/harness/test_data.h"
@@ -272,13 +273,7 @@ class IdentityTest : public ::testing::Test {
   // service, since no member of staff exists yet to onboard them.
   void Bootstrap() {
     prime_ = UniqueId("prime");
-    SystemClock clock;
-    RandomIdSource ids(clock);
-    storage::KeyHasher key_hasher("integration-test-secret");
-    partners::OrganisationDirectory directory(suite_->store(), clock, ids,
-                                              key_hasher);
-    auth::Caller bootstrap;
-    bootstrap.service = "bootstrap";
+    test_harness::DirectorySeed seed(suite_->store());
     v1::CreateOrganisationRequest organisation;
     organisation.set_organisation_id(prime_);
     organisation.set_request_id(UniqueId("req"));
@@ -288,11 +283,10 @@ class IdentityTest : public ::testing::Test {
     o->mutable_contact()->set_email("office@northern-works.example");
     o->mutable_contact()->set_phone("0161 496 0018");
     o->add_areas_served("m1");
-    auto created = directory.CreateOrganisation(bootstrap, organisation);
+    auto created = seed.Organisation(organisation);
     ASSERT_TRUE(created.ok()) << created.status();
     staffed_ = UniqueId("adviser");
-    auto staff = directory.CreateStaffUser(
-        bootstrap, StaffRequest(prime_, staffed_, type::v1::ADVISER));
+    auto staff = seed.Staff(StaffRequest(prime_, staffed_, type::v1::ADVISER));
     ASSERT_TRUE(staff.ok()) << staff.status();
   }
 

@@ -33,6 +33,7 @@
 #include "prometheus/registry.h"
 #include "services/partners/partners_grpc.h"
 #include "services/partners/staff_directory_client.h"
+#include "tests/harness/directory_seed.h"
 #include "tests/harness/suite_under_test.h"
 #include "tests/harness/test_data.h"
 
@@ -68,15 +69,8 @@ class PartnersIntegrationTest : public testing::Test {
   // directory, as a service, since no member of staff exists yet.
   void BootstrapPrime() {
     prime_ = UniqueId("prime");
-    SystemClock clock;
-    RandomIdSource ids(clock);
-    storage::KeyHasher key_hasher("integration-test-secret");
-    partners::OrganisationDirectory directory(server_->store(), clock, ids,
-                                              key_hasher);
-    auth::Caller bootstrap;
-    bootstrap.service = "bootstrap";
-    v1::CreateOrganisationRequest request = OrganisationRequest(prime_);
-    ASSERT_TRUE(directory.CreateOrganisation(bootstrap, request).ok());
+    test_harness::DirectorySeed seed(server_->store());
+    ASSERT_TRUE(seed.Organisation(OrganisationRequest(prime_)).ok());
   }
 
   // The prime's admin, who onboards organisations.

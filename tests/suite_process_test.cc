@@ -26,6 +26,7 @@
 #include "common/storage/redis_store.h"
 #include "employability/partners/v1/partners.grpc.pb.h"
 #include "services/partners/organisation_directory.h"
+#include "tests/harness/directory_seed.h"
 #include "tests/harness/process.h"
 #include "tests/harness/redis_process.h"
 #include "tests/harness/suite_under_test.h"
@@ -91,12 +92,7 @@ absl::StatusOr<test_harness::TestCaller> SeedAdviser(const std::string& redis) {
   if (!options.ok()) return options.status();
   std::unique_ptr<storage::RedisStore> store =
       storage::RedisStore::Create(*options);
-  SystemClock clock;
-  RandomIdSource ids(clock);
-  storage::KeyHasher key_hasher(kKeySecret);
-  partners::OrganisationDirectory directory(*store, clock, ids, key_hasher);
-  auth::Caller bootstrap;
-  bootstrap.service = "bootstrap";
+  test_harness::DirectorySeed seed(*store, nullptr, kKeySecret);
   test_harness::TestCaller adviser{UniqueId("org"), "adviser-1",
                                    type::v1::ADVISER};
   partners::v1::CreateOrganisationRequest organisation;
@@ -105,8 +101,7 @@ absl::StatusOr<test_harness::TestCaller> SeedAdviser(const std::string& redis) {
   organisation.set_request_id(UniqueId("seed"));
   organisation.mutable_organisation()->set_display_name("Seeded Ltd");
   organisation.mutable_organisation()->set_type(partners::v1::PRIME_PROVIDER);
-  absl::Status made =
-      directory.CreateOrganisation(bootstrap, organisation).status();
+  absl::Status made = seed.Organisation(organisation).status();
   if (!made.ok()) return made;
   partners::v1::CreateStaffUserRequest staff;
   staff.set_parent(absl::StrCat("organisations/", adviser.organisation));
@@ -115,7 +110,7 @@ absl::StatusOr<test_harness::TestCaller> SeedAdviser(const std::string& redis) {
   staff.mutable_staff_user()->set_display_name("Seeded Adviser");
   staff.mutable_staff_user()->set_email("adviser@seeded.example");
   staff.mutable_staff_user()->set_role(type::v1::ADVISER);
-  made = directory.CreateStaffUser(bootstrap, staff).status();
+  made = seed.Staff(staff).status();
   if (!made.ok()) return made;
   return adviser;
 }

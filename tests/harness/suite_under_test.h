@@ -99,7 +99,7 @@ class SuiteUnderTest {
   SuiteOptions options_;
   SystemClock clock_;
   RandomIdSource ids_{clock_};
-  storage::KeyHasher key_hasher_{"integration-test-secret"};
+  storage::KeyHasher key_hasher_{"integration-test-secret"};  // kTestKeySecret
   std::unique_ptr<storage::RedisStore> store_;
   std::unique_ptr<server::WorkerPool> workers_;
   std::shared_ptr<prometheus::Registry> registry_;
