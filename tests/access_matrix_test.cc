@@ -93,7 +93,6 @@
 #include "google/protobuf/descriptor_database.h"
 #include "services/audit/audit_grpc.h"
 #include "services/participants/participants_grpc.h"
-#include "services/partners/organisation_directory.h"
 #include "services/partners/partners_grpc.h"
 #include "tests/harness/directory_seed.h"
 #include "tests/harness/suite_under_test.h"

@@ -44,7 +44,6 @@
 #include "employability/participants/v1/participants.grpc.pb.h"
 #include "employability/partners/v1/partners.grpc.pb.h"
 #include "services/participants/participants_grpc.h"
-#include "services/partners/organisation_directory.h"
 #include "services/partners/partners_grpc.h"
 #include "tests/harness/directory_seed.h"
 #include "tests/harness/suite_under_test.h"

@@ -25,7 +25,6 @@
 #include "common/metrics/scrape.h"
 #include "common/storage/redis_store.h"
 #include "employability/partners/v1/partners.grpc.pb.h"
-#include "services/partners/organisation_directory.h"
 #include "tests/harness/directory_seed.h"
 #include "tests/harness/process.h"
 #include "tests/harness/redis_process.h"
