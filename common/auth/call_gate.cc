@@ -64,6 +64,11 @@ absl::StatusOr<Caller> CallGate::Admit(const Credentials& credentials,
   }
   caller.purpose = std::string(purpose);
   caller.method = std::string(full_method);
+  if (!caller.user.empty()) {
+    caller.user_credential = credentials.on_behalf_of.empty()
+                                 ? credentials.authorization
+                                 : credentials.on_behalf_of;
+  }
   return caller;
 }
 

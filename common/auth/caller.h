@@ -55,6 +55,11 @@ struct Caller {
   std::string purpose;
   // The method called ("/package.Service/Method"), for the audit trail.
   std::string method;
+  // The person's own bearer credential ("Bearer <token>") as presented,
+  // so that a service acting for them passes it on to the services it calls
+  // (server/outgoing.h) and those check the person, not only the service.
+  // Empty for a service on its own behalf. Never logged or stored.
+  std::string user_credential;
 };
 
 }  // namespace employability::auth

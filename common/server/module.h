@@ -8,7 +8,9 @@
 #include <memory>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "common/auth/authenticator.h"
 #include "common/server/outgoing.h"
 #include "common/server/server.h"
@@ -36,6 +38,26 @@ using StaffDirectoryFactory =
     std::function<absl::StatusOr<std::unique_ptr<auth::StaffDirectory>>(
         const ProcessParts&)>;
 
+// Where this process serves gRPC, known once its server has started (port 0
+// picks one). A module that calls a service this same process may host
+// (the all-in-one suite) calls it here when no other address is configured.
+class SelfAddress {
+ public:
+  void Set(std::string address) {
+    absl::MutexLock lock(&mu_);
+    address_ = std::move(address);
+  }
+  // "host:port"; empty until the server has started.
+  std::string Get() const {
+    absl::MutexLock lock(&mu_);
+    return address_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::string address_ ABSL_GUARDED_BY(mu_);
+};
+
 // Everything a service depends on, passed in (never global) so tests swap it.
 struct ServiceDeps {
   storage::Store& store;
@@ -49,6 +71,8 @@ struct ServiceDeps {
   auth::Authenticator& authenticator;
   // How the module identifies itself when it calls another service.
   const OutgoingIdentity& outgoing;
+  // Where this process itself serves (set once the server has started).
+  const SelfAddress& self_address;
 };
 
 class ServiceModule {

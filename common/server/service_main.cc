@@ -181,6 +181,16 @@ std::unique_ptr<auth::ServiceToken> ServiceTokenOf(const TokenConfig& config,
   return std::make_unique<auth::ServiceToken>(*std::move(issuer), name, clock);
 }
 
+// How this process reaches itself: the listen host, or loopback when it
+// listens on every interface.
+std::string SelfAddressOf(const std::string& listen, int port) {
+  std::string host = listen.substr(0, listen.rfind(':'));
+  if (host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::") {
+    host = "127.0.0.1";
+  }
+  return absl::StrCat(host, ":", port);
+}
+
 }  // namespace
 
 absl::Status CheckServerFlags() { return CheckFlagsOnce(); }
@@ -275,8 +285,9 @@ int ServiceMain(int argc, char** argv, const Process& process) {
   // server has drained the calls that use it.
   WorkerPool workers(absl::GetFlag(FLAGS_workers),
                      absl::GetFlag(FLAGS_max_queued));
-  ServiceDeps deps{*store,    clock,      ids,           workers,
-                   *registry, key_hasher, authenticator, outgoing};
+  SelfAddress self_address;
+  ServiceDeps deps{*store,     clock,         ids,      workers,     *registry,
+                   key_hasher, authenticator, outgoing, self_address};
   for (const ModuleFactory& factory : process.modules) {
     modules.push_back(factory(deps));
     for (HostedService& hosted : modules.back()->Services()) {
@@ -286,6 +297,7 @@ int ServiceMain(int argc, char** argv, const Process& process) {
   absl::StatusOr<std::unique_ptr<ServerHost>> host =
       ServerHost::Start(server_options, std::move(services), registry);
   config::ExitOnBadConfig(host.status());
+  self_address.Set(SelfAddressOf(server_options.address, (*host)->port()));
   std::cout << "serving gRPC on port " << (*host)->port();
   if ((*host)->metrics_port() != 0) {
     std::cout << ", metrics on port " << (*host)->metrics_port()

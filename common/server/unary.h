@@ -104,6 +104,15 @@ class ServiceEdge {
         });
   }
 
+  // For streaming methods, which Serve does not shape: admits the caller of
+  // `method` at the gate as Serve does. It may wait on the staff directory,
+  // so call it from a worker, not a gRPC thread.
+  absl::StatusOr<auth::Caller> Admit(const grpc::CallbackServerContext& context,
+                                     absl::string_view method) const {
+    return gate_.Admit(context, absl::StrCat(prefix_, method));
+  }
+  WorkerPool& workers() const { return workers_; }
+
  private:
   const std::string prefix_;  // "/<service>/"
   const auth::CallGate& gate_;

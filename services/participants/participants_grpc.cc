@@ -1,5 +1,9 @@
 #include "services/participants/participants_grpc.h"
 
+#include <unistd.h>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "common/server/unary.h"
 #include "services/participants/access_grants_grpc.h"
 #include "services/participants/action_plans_grpc.h"
@@ -11,6 +15,7 @@
 #include "services/participants/group_sessions_grpc.h"
 #include "services/participants/participant_data_grpc.h"
 #include "services/participants/progression_grpc.h"
+#include "services/participants/referral_access.h"
 
 namespace employability::participants {
 
@@ -118,6 +123,13 @@ grpc::ServerUnaryReactor* ParticipantsService::ExitParticipant(
 
 namespace {
 
+// This process within the referral events' consumer group.
+std::string ConsumerName() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  return absl::StrCat("participants-", host, "-", getpid());
+}
+
 // The whole participants service: the participant core and every area of the
 // journey, sharing one set of case files.
 class ParticipantsModule final : public server::ServiceModule {
@@ -129,7 +141,11 @@ class ParticipantsModule final : public server::ServiceModule {
         records_(files_),
         service_(records_,
                  server::ServiceEdge(v1::Participants::service_full_name(),
-                                     gate_, deps.workers)) {
+                                     gate_, deps.workers)),
+        referral_grants_(files_),
+        referral_access_(deps.store, referral_grants_, ConsumerName()),
+        referral_access_loop_(referral_access_,
+                              absl::GetFlag(FLAGS_referral_events_interval)) {
     for (const auto& area :
          {NewBarriersModule, NewActionPlansModule, NewContactsModule,
           NewCaseloadsModule, NewCaseReviewsModule, NewProgressionModule,
@@ -161,6 +177,10 @@ class ParticipantsModule final : public server::ServiceModule {
   ParticipantRecords records_;
   ParticipantsService service_;
   std::vector<std::unique_ptr<server::ServiceModule>> areas_;
+  // Access grants that follow the partners service's referral events.
+  AccessGrantRecords referral_grants_;
+  ReferralAccess referral_access_;
+  ReferralAccessLoop referral_access_loop_;  // last: stops first
 };
 
 }  // namespace

@@ -1,6 +1,15 @@
 #include "services/partners/partners_grpc.h"
 
+#include "absl/flags/flag.h"
+#include "common/calendar/working_calendar.h"
 #include "common/server/unary.h"
+#include "services/partners/agreement_records.h"
+#include "services/partners/agreements_grpc.h"
+#include "services/partners/participant_consents.h"
+#include "services/partners/referral_records.h"
+#include "services/partners/referrals_grpc.h"
+#include "services/partners/service_directory.h"
+#include "services/partners/service_directory_grpc.h"
 
 namespace employability::partners {
 
@@ -89,26 +98,62 @@ grpc::ServerUnaryReactor* PartnersService::CheckStaffStatus(
 
 namespace {
 
+// The whole partners service: the directory of organisations and staff,
+// the agreements, the service directory and referrals, under one access
+// policy (access_policy.textproto).
 class PartnersModule final : public server::ServiceModule {
  public:
   explicit PartnersModule(const server::ServiceDeps& deps)
       : policy_(auth::AccessPolicy::ParseBuiltIn(AccessPolicyText())),
         gate_(deps.authenticator, policy_),
         directory_(deps.store, deps.clock, deps.ids, deps.key_hasher),
-        service_(directory_,
-                 server::ServiceEdge(v1::Partners::service_full_name(), gate_,
-                                     deps.workers)) {}
+        service_(directory_, Edge(v1::Partners::service_full_name(), deps)),
+        agreements_(deps.store, deps.clock, deps.ids, directory_),
+        agreements_service_(agreements_,
+                            Edge(v1::Agreements::service_full_name(), deps)),
+        services_(deps.store, deps.clock, deps.ids, directory_),
+        services_service_(
+            services_, Edge(v1::ServiceDirectory::service_full_name(), deps)),
+        consents_(ParticipantsAddress(
+                      [&self = deps.self_address] { return self.Get(); }),
+                  deps.outgoing),
+        referrals_(deps.store, deps.clock, deps.ids,
+                   ReferralRecords::Ports{agreements_, services_, consents_,
+                                          calendar::WorkingCalendar::Uk()}),
+        feed_(referrals_, absl::GetFlag(FLAGS_referral_watch_interval)),
+        referrals_service_(
+            referrals_, Edge(v1::Referrals::service_full_name(), deps), feed_),
+        sweep_(referrals_, deps.metrics,
+               absl::GetFlag(FLAGS_referral_sweep_interval)) {}
 
   std::vector<server::HostedService> Services() override {
-    return {{&service_, v1::Partners::service_full_name(),
-             [this] { return directory_.Ready(); }}};
+    const auto ready = [this] { return directory_.Ready(); };
+    return {
+        {&service_, v1::Partners::service_full_name(), ready},
+        {&agreements_service_, v1::Agreements::service_full_name(), ready},
+        {&services_service_, v1::ServiceDirectory::service_full_name(), ready},
+        {&referrals_service_, v1::Referrals::service_full_name(), ready}};
   }
 
  private:
+  server::ServiceEdge Edge(const std::string& service,
+                           const server::ServiceDeps& deps) const {
+    return server::ServiceEdge(service, gate_, deps.workers);
+  }
+
   const auth::AccessPolicy policy_;  // access_policy.textproto
   const auth::CallGate gate_;
   OrganisationDirectory directory_;
   PartnersService service_;
+  AgreementRecords agreements_;
+  AgreementsService agreements_service_;
+  ServiceDirectory services_;
+  ServiceDirectoryService services_service_;
+  ParticipantConsentsClient consents_;
+  ReferralRecords referrals_;
+  WatchFeed feed_;
+  ReferralsService referrals_service_;
+  ReferralSweep sweep_;  // last: its thread stops first
 };
 
 }  // namespace

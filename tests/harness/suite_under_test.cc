@@ -4,6 +4,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/service_token.h"
+#include "common/auth/tokens.h"
 #include "services/participants/participants_grpc.h"
 #include "tests/harness/test_data.h"
 #include "tests/harness/test_identity.h"
@@ -75,9 +77,17 @@ absl::Status SuiteUnderTest::StartParts(int port) {
       *verifier_, options_.staff_directory != nullptr
                       ? *options_.staff_directory
                       : TestStaffDirectory::Instance());
-  server::ServiceDeps deps{*store_,     clock,           ids_,     *workers_,
-                           *registry_,  key_hasher_,     *authenticator_,
-                           outgoing_};
+  absl::StatusOr<auth::TokenIssuer> issuer =
+      auth::TokenIssuer::Create(TestTokenSettings(), TestTokenKey());
+  if (!issuer.ok()) return issuer.status();
+  outgoing_ = std::make_unique<server::OutgoingIdentity>(
+      options_.tls,
+      // Tokens live in real time, whatever the services' clock says.
+      std::make_unique<auth::ServiceToken>(*std::move(issuer), "suite",
+                                           clock_));
+  server::ServiceDeps deps{*store_,         clock,      ids_,
+                           *workers_,       *registry_, key_hasher_,
+                           *authenticator_, *outgoing_, self_address_};
   std::vector<server::HostedService> services;
   const std::vector<server::ModuleFactory> factories =
       options_.modules.empty()
@@ -102,6 +112,7 @@ absl::Status SuiteUnderTest::StartParts(int port) {
   host_ = *std::move(host);
   port_ = host_->port();
   metrics_port_ = host_->metrics_port();
+  self_address_.Set(address());
   // Under mutual TLS a plaintext channel could not call: tests make their
   // own, each with the certificate it presents.
   if (!options_.tls.enabled()) channel_ = NewTestChannel(address());
@@ -117,6 +128,7 @@ void SuiteUnderTest::Stop() {
   workers_.reset();
   modules_.clear();
   authenticator_.reset();
+  outgoing_.reset();
   verifier_.reset();
   registry_.reset();
   store_.reset();

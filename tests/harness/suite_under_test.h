@@ -105,7 +105,10 @@ class SuiteUnderTest {
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<auth::TokenVerifier> verifier_;
   std::unique_ptr<auth::Authenticator> authenticator_;
-  server::OutgoingIdentity outgoing_{server::TlsIdentity(), nullptr};
+  // The suite's own credential for the calls its modules make to each
+  // other (partners asks participants about consent): a service token.
+  std::unique_ptr<server::OutgoingIdentity> outgoing_;
+  server::SelfAddress self_address_;
   std::vector<std::unique_ptr<server::ServiceModule>> modules_;
   std::unique_ptr<server::ServerHost> host_;
   std::shared_ptr<grpc::Channel> channel_;
