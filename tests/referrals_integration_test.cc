@@ -13,7 +13,9 @@
 //     real /metrics endpoint;
 //   - Watch resumed from a cursor after a disconnect, nothing missed or
 //     repeated;
-//   - a bulk import with bad rows: each row's own result, nothing partial.
+//   - a bulk import with bad rows: each row's own result, nothing partial;
+//   - a participant erased in the participants service has the free text of
+//     their referrals wiped here (the erasure rule).
 // Every test makes organisations and a contract of its own (random ids).
 #include <gtest/gtest.h>
 
@@ -30,11 +32,13 @@
 #include "common/metrics/scrape.h"
 #include "common/time/clock.h"
 #include "common/time/proto_time.h"
+#include "employability/participants/v1/participant_data.grpc.pb.h"
 #include "employability/participants/v1/participants.grpc.pb.h"
 #include "employability/partners/v1/agreements.grpc.pb.h"
 #include "employability/partners/v1/referrals.grpc.pb.h"
 #include "services/participants/participants_grpc.h"
 #include "services/participants/referral_access.h"
+#include "services/partners/participant_erasure.h"
 #include "services/partners/partners_grpc.h"
 #include "services/partners/referrals_grpc.h"
 #include "tests/harness/directory_seed.h"
@@ -81,6 +85,7 @@ class ReferralsIntegrationTest : public testing::Test {
     absl::SetFlag(&FLAGS_referral_sweep_interval, absl::Milliseconds(100));
     absl::SetFlag(&FLAGS_referral_watch_interval, absl::Milliseconds(50));
     absl::SetFlag(&FLAGS_referral_events_interval, absl::Milliseconds(50));
+    absl::SetFlag(&FLAGS_erasure_events_interval, absl::Milliseconds(50));
   }
 
   void SetUp() override {
@@ -659,6 +664,43 @@ TEST_F(ReferralsIntegrationTest,
     }
   }
   EXPECT_EQ(imported, 1);
+}
+
+TEST_F(ReferralsIntegrationTest, ErasingTheParticipantWipesTheirReferrals) {
+  const v1::Referral sent = SendAllocation();
+  ASSERT_FALSE(sent.handover().summary().empty());
+  pv1::EraseParticipantRequest erase;
+  erase.set_name(participant_);
+  erase.set_erasure_reference("DPR-2026-0042");
+  pv1::Participant erased;
+  std::unique_ptr<pv1::ParticipantData::Stub> data =
+      pv1::ParticipantData::NewStub(suite_->channel());
+  grpc::Status status = data->EraseParticipant(
+      CallContext(TestCaller{prime_, "quinn", type::v1::QUALITY_MANAGER, "",
+                             ""})
+          .get(),
+      erase, &erased);
+  ASSERT_TRUE(status.ok()) << test_harness::Describe(status);
+
+  v1::Referral wiped;
+  EXPECT_TRUE(test_harness::PollUntil(
+      [&] {
+        v1::GetReferralRequest get;
+        get.set_name(sent.name());
+        return referrals_
+                   ->GetReferral(CallContext(PrimeAdviser()).get(), get,
+                                 &wiped)
+                   .ok() &&
+               wiped.participant_erased();
+      },
+      absl::Seconds(10)))
+      << wiped.DebugString();
+  EXPECT_TRUE(wiped.reason().empty());
+  EXPECT_TRUE(wiped.handover().summary().empty());
+  // What aggregates need stays.
+  EXPECT_EQ(wiped.state(), v1::SENT);
+  EXPECT_EQ(wiped.kind(), v1::ALLOCATION);
+  EXPECT_EQ(wiped.steps_size(), sent.steps_size());
 }
 
 }  // namespace

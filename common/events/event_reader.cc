@@ -1,11 +1,20 @@
 #include "common/events/event_reader.h"
 
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
 #include "common/events/event_log.h"
 #include "common/logging/log.h"
 #include "common/status/macros.h"
 #include "common/storage/keys.h"
 
 namespace employability::events {
+
+std::string ConsumerName(const std::string& service) {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  return absl::StrCat(service, "-", host, "-", getpid());
+}
 
 absl::StatusOr<int> EventReader::Poll(const Handler& handler) {
   ASSIGN_OR_RETURN(

@@ -25,6 +25,10 @@ struct EventReaderOptions {
   absl::Duration redeliver_after = absl::Seconds(30);
 };
 
+// This process as a consumer of a group: "<service>-<host>-<pid>", so that a
+// restarted process's unacknowledged events are claimed back by the group.
+std::string ConsumerName(const std::string& service);
+
 class EventReader {
  public:
   using Handler = std::function<absl::Status(

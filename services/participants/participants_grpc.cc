@@ -1,9 +1,9 @@
 #include "services/participants/participants_grpc.h"
 
-#include <unistd.h>
-
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "common/logging/log.h"
+#include "common/server/background_task.h"
 #include "common/server/unary.h"
 #include "services/participants/access_grants_grpc.h"
 #include "services/participants/action_plans_grpc.h"
@@ -123,13 +123,6 @@ grpc::ServerUnaryReactor* ParticipantsService::ExitParticipant(
 
 namespace {
 
-// This process within the referral events' consumer group.
-std::string ConsumerName() {
-  char host[256] = {};
-  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
-  return absl::StrCat("participants-", host, "-", getpid());
-}
-
 // The whole participants service: the participant core and every area of the
 // journey, sharing one set of case files.
 class ParticipantsModule final : public server::ServiceModule {
@@ -143,9 +136,15 @@ class ParticipantsModule final : public server::ServiceModule {
                  server::ServiceEdge(v1::Participants::service_full_name(),
                                      gate_, deps.workers)),
         referral_grants_(files_),
-        referral_access_(deps.store, referral_grants_, ConsumerName()),
-        referral_access_loop_(referral_access_,
-                              absl::GetFlag(FLAGS_referral_events_interval)) {
+        referral_access_(deps.store, referral_grants_,
+                         events::ConsumerName("participants")),
+        referral_access_task_(
+            absl::GetFlag(FLAGS_referral_events_interval), [this] {
+              absl::StatusOr<int> handled = referral_access_.Poll();
+              if (!handled.ok()) {
+                EMP_LOG(WARNING) << "referral events: " << handled.status();
+              }
+            }) {
     for (const auto& area :
          {NewBarriersModule, NewActionPlansModule, NewContactsModule,
           NewCaseloadsModule, NewCaseReviewsModule, NewProgressionModule,
@@ -180,7 +179,7 @@ class ParticipantsModule final : public server::ServiceModule {
   // Access grants that follow the partners service's referral events.
   AccessGrantRecords referral_grants_;
   ReferralAccess referral_access_;
-  ReferralAccessLoop referral_access_loop_;  // last: stops first
+  server::BackgroundTask referral_access_task_;  // last: stops first
 };
 
 }  // namespace

@@ -105,20 +105,4 @@ absl::Status ReferralAccess::Handle(const events::v1::EventEnvelope& envelope) {
   return absl::OkStatus();  // not about access
 }
 
-ReferralAccessLoop::ReferralAccessLoop(ReferralAccess& access,
-                                       absl::Duration interval)
-    : thread_([this, &access, interval] {
-        while (!stop_.WaitForNotificationWithTimeout(interval)) {
-          absl::StatusOr<int> handled = access.Poll();
-          if (!handled.ok()) {
-            EMP_LOG(WARNING) << "referral events: " << handled.status();
-          }
-        }
-      }) {}
-
-ReferralAccessLoop::~ReferralAccessLoop() {
-  stop_.Notify();
-  thread_.join();
-}
-
 }  // namespace employability::participants

@@ -14,12 +14,10 @@
 #define EMPLOYABILITY_SERVICES_PARTICIPANTS_REFERRAL_ACCESS_H_
 
 #include <string>
-#include <thread>
 
 #include "absl/flags/declare.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/events/event_reader.h"
 #include "common/storage/store.h"
@@ -45,17 +43,6 @@ class ReferralAccess {
  private:
   events::EventReader reader_;
   AccessGrantRecords& grants_;
-};
-
-// Polls in the background, every --referral_events_interval.
-class ReferralAccessLoop {
- public:
-  ReferralAccessLoop(ReferralAccess& access, absl::Duration interval);
-  ~ReferralAccessLoop();
-
- private:
-  absl::Notification stop_;
-  std::thread thread_;
 };
 
 }  // namespace employability::participants

@@ -2,10 +2,13 @@
 
 #include "absl/flags/flag.h"
 #include "common/calendar/working_calendar.h"
+#include "common/logging/log.h"
+#include "common/server/background_task.h"
 #include "common/server/unary.h"
 #include "services/partners/agreement_records.h"
 #include "services/partners/agreements_grpc.h"
 #include "services/partners/participant_consents.h"
+#include "services/partners/participant_erasure.h"
 #include "services/partners/referral_records.h"
 #include "services/partners/referrals_grpc.h"
 #include "services/partners/service_directory.h"
@@ -124,7 +127,14 @@ class PartnersModule final : public server::ServiceModule {
         referrals_service_(
             referrals_, Edge(v1::Referrals::service_full_name(), deps), feed_),
         sweep_(referrals_, deps.metrics,
-               absl::GetFlag(FLAGS_referral_sweep_interval)) {}
+               absl::GetFlag(FLAGS_referral_sweep_interval)),
+        erasure_(deps.store, referrals_, events::ConsumerName("partners")),
+        erasure_task_(absl::GetFlag(FLAGS_erasure_events_interval), [this] {
+          absl::StatusOr<int> handled = erasure_.Poll();
+          if (!handled.ok()) {
+            EMP_LOG(WARNING) << "erasure events: " << handled.status();
+          }
+        }) {}
 
   std::vector<server::HostedService> Services() override {
     const auto ready = [this] { return directory_.Ready(); };
@@ -153,7 +163,9 @@ class PartnersModule final : public server::ServiceModule {
   ReferralRecords referrals_;
   WatchFeed feed_;
   ReferralsService referrals_service_;
-  ReferralSweep sweep_;  // last: its thread stops first
+  ReferralSweep sweep_;
+  ParticipantErasure erasure_;
+  server::BackgroundTask erasure_task_;  // last: stops first
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -42,6 +43,7 @@ constexpr char kReceivedState[] = "received-state";
 constexpr char kSent[] = "sent";
 constexpr char kDue[] = "due";
 constexpr char kPast[] = "past";
+constexpr char kParticipantReferrals[] = "participant-referrals";
 constexpr char kInboxRegistry[] = "employability:partners:referral-inboxes";
 constexpr char kOrganisationsPrefix[] = "organisations/";
 constexpr absl::string_view kReferralsSegment = "/referrals/";
@@ -449,9 +451,12 @@ absl::StatusOr<v1::ListReferralsResponse> ReferralRecords::List(
   }
   ASSIGN_OR_RETURN(int page_size, PageSize("page_size", request.page_size(),
                                            kDefaultPageSize, kMaxPageSize));
-  const std::string query = absl::StrCat("referrals|", organisation, "|",
-                                         request.box(), "|", request.state());
-  const std::string digest = absl::StrCat(std::hash<std::string>{}(query));
+  // A page token holds only for the query it was issued for.
+  v1::ListReferralsRequest query = request;
+  query.clear_page_token();
+  query.clear_page_size();
+  const std::string digest =
+      absl::BytesToHexString(idempotency::Fingerprint(query)).substr(0, 12);
   std::string cursor;
   if (!request.page_token().empty()) {
     ASSIGN_OR_RETURN(
@@ -519,12 +524,19 @@ absl::Status ReferralRecords::RegisterInbox(const std::string& receiver) {
   return absl::OkStatus();
 }
 
-absl::Status ReferralRecords::AddToSentIndex(const v1::Referral& referral) {
-  Batch batch;
-  batch.IndexAdd(InboxKeys(referral.sender()).Index(kSent),
-                 absl::StrFormat("%013d:%s:%s", Millis(referral.create_time()),
-                                 referral.receiver(), IdOf(referral)));
-  return store_.Commit(batch).status();
+absl::Status ReferralRecords::AddLookupIndexes(const v1::Referral& referral) {
+  Batch sent;
+  sent.IndexAdd(InboxKeys(referral.sender()).Index(kSent),
+                absl::StrFormat("%013d:%s:%s", Millis(referral.create_time()),
+                                referral.receiver(), IdOf(referral)));
+  RETURN_IF_ERROR(store_.Commit(sent).status());
+  const std::vector<std::string> parts =
+      absl::StrSplit(referral.participant(), '/');
+  Batch about;
+  about.IndexAdd(KeySpace(kKeyspace, storage::ContractTenancy(parts[1]))
+                     .Index(kParticipantReferrals, parts[3]),
+                 absl::StrCat(referral.receiver(), ":", IdOf(referral)));
+  return store_.Commit(about).status();
 }
 
 absl::Status ReferralRecords::AddChange(
@@ -788,7 +800,7 @@ absl::StatusOr<v1::Referral> ReferralRecords::CreateOnce(
     return absl::AbortedError("a referral id clashed; retry");
   }
   referral.set_etag("1");
-  RETURN_IF_ERROR(AddToSentIndex(referral));
+  RETURN_IF_ERROR(AddLookupIndexes(referral));
   return referral;
 }
 
@@ -799,7 +811,7 @@ absl::StatusOr<v1::Referral> ReferralRecords::Replay(
   RETURN_IF_ERROR(idempotency::Replay(found, fingerprint, field, &first));
   ASSIGN_OR_RETURN(Loaded loaded, LoadReachable(caller, first.name(), true));
   // The first call may have stopped before its sent index: finish it.
-  RETURN_IF_ERROR(AddToSentIndex(loaded.referral));
+  RETURN_IF_ERROR(AddLookupIndexes(loaded.referral));
   return std::move(loaded.referral);
 }
 
@@ -1277,6 +1289,67 @@ absl::StatusOr<InboxCounts> ReferralRecords::CountInbox(
   return counts;
 }
 
+// ---- Erasure
+
+absl::StatusOr<int> ReferralRecords::EraseParticipant(
+    const std::string& participant) {
+  ASSIGN_OR_RETURN(std::string contract,
+                   ContractOfParticipant("participant", participant));
+  const std::string index =
+      KeySpace(kKeyspace, storage::ContractTenancy(contract))
+          .Index(kParticipantReferrals,
+                 participant.substr(participant.rfind('/') + 1));
+  int erased = 0;
+  std::string after;
+  while (true) {
+    ASSIGN_OR_RETURN(std::vector<std::string> members,
+                     store_.IndexRange(index, after, kSweepBatch));
+    for (const std::string& member : members) {
+      const size_t colon = member.find(':');
+      if (colon == std::string::npos) continue;
+      ASSIGN_OR_RETURN(bool changed, EraseOne(member.substr(0, colon),
+                                              member.substr(colon + 1)));
+      if (changed) ++erased;
+    }
+    if (static_cast<int>(members.size()) < kSweepBatch) return erased;
+    after = members.back();
+  }
+}
+
+absl::StatusOr<bool> ReferralRecords::EraseOne(const std::string& receiver,
+                                               const std::string& id) {
+  const KeySpace keys = InboxKeys(receiver);
+  for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
+    ASSIGN_OR_RETURN(std::optional<storage::Record> record,
+                     store_.Get(keys.Record(kReferral, id)));
+    if (!record.has_value()) return false;
+    ASSIGN_OR_RETURN(v1::Referral before, Decode<v1::Referral>(*record));
+    if (before.participant_erased()) return false;  // done before
+    v1::Referral after = before;
+    after.clear_etag();
+    after.clear_reason();
+    after.mutable_handover()->clear_summary();
+    after.clear_closing_note();
+    after.set_participant_erased(true);
+    *after.mutable_update_time() = ToProtoTimestamp(clock_.Now());
+    v1::ReferralUpdated event;
+    *event.mutable_facts() = FactsOf(after);
+    for (const char* field : {"reason", "handover.summary", "closing_note"}) {
+      event.add_changed_fields(field);
+    }
+    auth::Caller erasure;
+    erasure.service = "partners";
+    erasure.method = "event:employability.participants.v1.ParticipantErased";
+    Batch batch;
+    batch.ExpectVersion(keys.Record(kReferral, id), record->version);
+    RETURN_IF_ERROR(
+        AddChange(batch, erasure, &before, after, record->version + 1, event));
+    ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
+    if (result.committed) return true;
+  }
+  return absl::AbortedError("the referral kept changing; retry");
+}
+
 // ---- Watch
 
 absl::StatusOr<std::string> ReferralRecords::CheckMayWatch(
@@ -1491,7 +1564,7 @@ absl::StatusOr<v1::Referral> ReferralRecords::ImportCase(
     return absl::AbortedError("a referral id clashed; retry");
   }
   referral.set_etag("1");
-  RETURN_IF_ERROR(AddToSentIndex(referral));
+  RETURN_IF_ERROR(AddLookupIndexes(referral));
   return referral;
 }
 

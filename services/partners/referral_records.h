@@ -17,6 +17,11 @@
 // tenancy "o:<sender>":
 //   index:sent                       "<create ms>:<receiver>:<id>", written
 //                                    just after the create (another slot)
+// tenancy "c:<contract>" (the participant's):
+//   index:participant-referrals:<participant id>
+//                                    "<receiver>:<id>" of every referral
+//                                    about the participant, for erasure;
+//                                    written just after the create
 // and "employability:partners:referral-inboxes", the organisations that
 // have received referrals, for the sweep.
 #ifndef EMPLOYABILITY_SERVICES_PARTNERS_REFERRAL_RECORDS_H_
@@ -142,6 +147,11 @@ class ReferralRecords {
   absl::StatusOr<Changes> ChangesAfter(const std::string& receiver,
                                        const std::string& cursor, int limit);
 
+  // ParticipantErased: wipes the free text (reason, handover summary,
+  // closing note) of every referral about `participant`
+  // (contracts/{c}/participants/{p}); how many changed. Idempotent.
+  absl::StatusOr<int> EraseParticipant(const std::string& participant);
+
   // The sweep: finds every standard past due at `now` not yet recorded,
   // records each breach once (with its event), and counts every inbox.
   absl::StatusOr<SweepResult> Sweep();
@@ -189,7 +199,11 @@ class ReferralRecords {
                          const v1::Referral* before, const v1::Referral& after,
                          int64_t version,
                          const google::protobuf::Message& event);
-  absl::Status AddToSentIndex(const v1::Referral& referral);
+  // The indexes in other slots than the referral's: the sender's sent box
+  // and the participant's referrals. Idempotent, so a replay repairs them.
+  absl::Status AddLookupIndexes(const v1::Referral& referral);
+  absl::StatusOr<bool> EraseOne(const std::string& receiver,
+                                const std::string& id);
   absl::Status RegisterInbox(const std::string& receiver);
   absl::Status AuditRead(const auth::Caller& caller,
                          const v1::Referral& referral, bool allowed,

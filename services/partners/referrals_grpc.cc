@@ -235,11 +235,12 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::ReferralChange> {
 }  // namespace
 
 WatchFeed::WatchFeed(ReferralRecords& records, absl::Duration interval)
-    : records_(records), interval_(interval), thread_([this] { Run(); }) {}
+    : records_(records),
+      task_(std::make_unique<server::BackgroundTask>(interval,
+                                                     [this] { Turn(); })) {}
 
 WatchFeed::~WatchFeed() {
-  stop_.Notify();
-  thread_.join();
+  task_.reset();
   // Calls still open end now, so that the server's shutdown is not held.
   absl::MutexLock lock(&mu_);
   for (const std::shared_ptr<Watcher>& watcher : watchers_) {
@@ -255,10 +256,6 @@ WatchFeed::~WatchFeed() {
 void WatchFeed::Add(std::shared_ptr<Watcher> watcher) {
   absl::MutexLock lock(&mu_);
   watchers_.push_back(std::move(watcher));
-}
-
-void WatchFeed::Run() {
-  while (!stop_.WaitForNotificationWithTimeout(interval_)) Turn();
 }
 
 void WatchFeed::Turn() {
@@ -407,20 +404,10 @@ ReferralSweep::ReferralSweep(ReferralRecords& records,
                     "START, CLOSE) and still not meeting it, by receiving "
                     "organisation, as of the last sweep")
               .Register(metrics)),
-      interval_(interval),
-      thread_([this] {
-        while (!stop_.WaitForNotificationWithTimeout(interval_)) {
-          absl::Status swept = RunOnce();
-          if (!swept.ok()) {
-            EMP_LOG(WARNING) << "referral sweep: " << swept;
-          }
-        }
+      task_(interval, [this] {
+        absl::Status swept = RunOnce();
+        if (!swept.ok()) EMP_LOG(WARNING) << "referral sweep: " << swept;
       }) {}
-
-ReferralSweep::~ReferralSweep() {
-  stop_.Notify();
-  thread_.join();
-}
 
 absl::Status ReferralSweep::RunOnce() {
   absl::StatusOr<SweepResult> result = records_.Sweep();

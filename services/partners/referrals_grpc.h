@@ -8,14 +8,13 @@
 #define EMPLOYABILITY_SERVICES_PARTNERS_REFERRALS_GRPC_H_
 
 #include <memory>
-#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/flags/declare.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/server/background_task.h"
 #include "common/server/unary.h"
 #include "employability/partners/v1/referrals.grpc.pb.h"
 #include "prometheus/family.h"
@@ -41,15 +40,13 @@ class WatchFeed {
   void Add(std::shared_ptr<Watcher> watcher);
 
  private:
-  void Run();
   void Turn();
 
   ReferralRecords& records_;
-  const absl::Duration interval_;
   absl::Mutex mu_;
   std::vector<std::shared_ptr<Watcher>> watchers_ ABSL_GUARDED_BY(mu_);
-  absl::Notification stop_;
-  std::thread thread_;
+  // Stopped first in the destructor, before open calls are finished.
+  std::unique_ptr<server::BackgroundTask> task_;
 };
 
 // Runs the sweep every interval and publishes its counts as gauges.
@@ -57,7 +54,6 @@ class ReferralSweep {
  public:
   ReferralSweep(ReferralRecords& records, prometheus::Registry& metrics,
                 absl::Duration interval);
-  ~ReferralSweep();
 
   // One sweep now (the thread's work; tests call it directly).
   absl::Status RunOnce();
@@ -66,9 +62,7 @@ class ReferralSweep {
   ReferralRecords& records_;
   prometheus::Family<prometheus::Gauge>& open_;
   prometheus::Family<prometheus::Gauge>& past_standard_;
-  const absl::Duration interval_;
-  absl::Notification stop_;
-  std::thread thread_;
+  server::BackgroundTask task_;  // last: stops first
 };
 
 class ReferralsService final : public v1::Referrals::CallbackService {
