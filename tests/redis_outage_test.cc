@@ -18,6 +18,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "employability/partners/v1/referrals.grpc.pb.h"
+#include "services/participants/participants_grpc.h"
+#include "services/partners/partners_grpc.h"
 #include "tests/harness/redis_process.h"
 #include "tests/harness/suite_under_test.h"
 #include "tests/harness/test_data.h"
@@ -56,8 +59,10 @@ class RedisOutageTest : public ::testing::Test {
     contract_ = UniqueId("outage");
   }
 
-  void StartSuite(bool require_redis = true) {
+  void StartSuite(bool require_redis = true,
+                  std::vector<server::ModuleFactory> modules = {}) {
     test_harness::SuiteOptions options;
+    options.modules = std::move(modules);
     options.redis_address = redis_->address();
     options.require_redis = require_redis;
     options.metrics = false;
@@ -161,6 +166,66 @@ TEST_F(RedisOutageTest, StoppedRedisFailsCallsFastAndRecoversWithoutRestart) {
   v1::Participant created;
   status = Create(&created);
   EXPECT_TRUE(status.ok()) << Describe(status);
+}
+
+// The partners service's referrals, streaming calls included, go through
+// the same store and edge: UNAVAILABLE at once, and back by themselves.
+TEST_F(RedisOutageTest, ReferralsAreUnavailableInAnOutageAndRecover) {
+  ASSERT_NO_FATAL_FAILURE(StartSuite(
+      /*require_redis=*/true, {participants::NewModule, partners::NewModule}));
+  namespace pv1 = ::employability::partners::v1;
+  std::unique_ptr<pv1::Referrals::Stub> referrals =
+      pv1::Referrals::NewStub(suite_->channel());
+  const test_harness::TestCaller adviser;  // the harness's default adviser
+  const std::string own = absl::StrCat("organisations/", adviser.organisation);
+  const auto list = [&] {
+    pv1::ListReferralsRequest request;
+    request.set_parent(own);
+    request.set_box(pv1::RECEIVED);
+    pv1::ListReferralsResponse response;
+    return referrals->ListReferrals(CallContext(adviser).get(), request,
+                                    &response);
+  };
+  ASSERT_TRUE(list().ok()) << Describe(list());
+
+  ASSERT_TRUE(redis_->Stop().ok());
+  ExpectPromptlyUnavailable("list", list);
+  ExpectPromptlyUnavailable("create", [&] {
+    pv1::CreateReferralRequest request;
+    request.set_parent("organisations/sub-east");
+    request.set_request_id(UniqueId("r"));
+    pv1::Referral* r = request.mutable_referral();
+    r->set_kind(pv1::ALLOCATION);
+    r->set_participant(absl::StrCat(ContractName(contract_),
+                                    "/participants/p-1"));
+    r->set_reason("Specialist support");
+    r->set_urgency(pv1::ROUTINE);
+    pv1::Referral out;
+    return referrals->CreateReferral(CallContext(adviser).get(), request,
+                                     &out);
+  });
+  ExpectPromptlyUnavailable("deadlines", [&] {
+    pv1::ListReferralDeadlinesRequest request;
+    request.set_parent(own);
+    pv1::ListReferralDeadlinesResponse response;
+    return referrals->ListReferralDeadlines(CallContext(adviser).get(),
+                                            request, &response);
+  });
+  ExpectPromptlyUnavailable("watch", [&] {
+    std::unique_ptr<grpc::ClientContext> context = CallContext(adviser);
+    pv1::WatchReferralsRequest request;
+    request.set_parent(own);
+    auto reader = referrals->WatchReferrals(context.get(), request);
+    pv1::ReferralChange change;
+    while (reader->Read(&change)) {
+    }
+    return reader->Finish();
+  });
+
+  absl::Status restarted = redis_->Start();
+  ASSERT_TRUE(restarted.ok()) << restarted << redis_->Log();
+  EXPECT_TRUE(test_harness::PollUntil([&] { return list().ok(); }, kSettle))
+      << Describe(list());
 }
 
 TEST_F(RedisOutageTest, FrozenRedisTimesOutInsteadOfHanging) {
