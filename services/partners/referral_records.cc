@@ -1353,8 +1353,20 @@ absl::StatusOr<bool> ReferralRecords::EraseOne(const std::string& receiver,
 // ---- Watch
 
 absl::StatusOr<std::string> ReferralRecords::CheckMayWatch(
-    const auth::Caller& caller, const std::string& parent) {
-  ASSIGN_OR_RETURN(std::string receiver, ParseOrganisation("parent", parent));
+    const auth::Caller& caller, const v1::WatchReferralsRequest& request) {
+  ASSIGN_OR_RETURN(std::string receiver,
+                   ParseOrganisation("parent", request.parent()));
+  // A cursor is a stream entry id, "<ms>-<seq>", as an earlier change gave.
+  const std::vector<absl::string_view> parts =
+      absl::StrSplit(request.cursor(), '-');
+  uint64_t number = 0;
+  if (!request.cursor().empty() &&
+      (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &number) ||
+       !absl::SimpleAtoi(parts[1], &number))) {
+    return InvalidField("cursor",
+                        "must be the cursor of a change an earlier watch "
+                        "delivered, or empty");
+  }
   if (!caller.is_service() && caller.organisation != receiver) {
     return absl::PermissionDeniedError(
         absl::StrCat("parent: organisation ", caller.organisation,

@@ -133,10 +133,11 @@ class ReferralRecords {
   v1::ImportRowResult ImportRow(const auth::Caller& caller,
                                 const v1::ImportReferralsRequest& row);
 
-  // Watch: the caller may watch `parent` (organisations/{o}, its own), and
-  // which organisation that is.
-  absl::StatusOr<std::string> CheckMayWatch(const auth::Caller& caller,
-                                            const std::string& parent);
+  // Watch: the caller may watch `request.parent` (organisations/{o}, its
+  // own) from `request.cursor` (well formed), and which organisation that
+  // is.
+  absl::StatusOr<std::string> CheckMayWatch(
+      const auth::Caller& caller, const v1::WatchReferralsRequest& request);
   // The changes after `cursor` in `receiver`'s feed, at most `limit`, and
   // the cursor to read on from (past changes that are not referral events,
   // so a feed of other events does not stall).

@@ -1718,16 +1718,41 @@ TEST_F(ReferralRecordsTest, DraftOnlyEventsNeverReachTheFeed) {
   EXPECT_FALSE(changes->next_cursor.empty());
 }
 
+v1::WatchReferralsRequest WatchOf(const std::string& parent,
+                                  const std::string& cursor = "") {
+  v1::WatchReferralsRequest request;
+  request.set_parent(parent);
+  request.set_cursor(cursor);
+  return request;
+}
+
 TEST_F(ReferralRecordsTest, OnlyTheReceiverWatchesItsReferrals) {
   absl::StatusOr<std::string> own =
-      records_.CheckMayWatch(receiver_, "organisations/sub-east");
+      records_.CheckMayWatch(receiver_, WatchOf("organisations/sub-east"));
   ASSERT_TRUE(own.ok()) << own.status();
   EXPECT_EQ(*own, kReceiver);
-  EXPECT_EQ(
-      records_.CheckMayWatch(sender_, "organisations/sub-east").status().code(),
-      absl::StatusCode::kPermissionDenied);
-  EXPECT_TRUE(Names(records_.CheckMayWatch(receiver_, "sub-east").status(),
-                    absl::StatusCode::kInvalidArgument, "parent"));
+  EXPECT_EQ(records_.CheckMayWatch(sender_, WatchOf("organisations/sub-east"))
+                .status()
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(
+      Names(records_.CheckMayWatch(receiver_, WatchOf("sub-east")).status(),
+            absl::StatusCode::kInvalidArgument, "parent"));
+}
+
+TEST_F(ReferralRecordsTest, AWatchCursorIsOneAnEarlierChangeGave) {
+  EXPECT_TRUE(records_
+                  .CheckMayWatch(receiver_, WatchOf("organisations/sub-east",
+                                                    "1767225600000-3"))
+                  .ok());
+  for (const char* bad : {"yesterday", "12", "1-2-3", "-1", "a-b"}) {
+    EXPECT_TRUE(Names(
+        records_
+            .CheckMayWatch(receiver_, WatchOf("organisations/sub-east", bad))
+            .status(),
+        absl::StatusCode::kInvalidArgument, "cursor"))
+        << bad;
+  }
 }
 
 // ---- Import

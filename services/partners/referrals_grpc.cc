@@ -179,7 +179,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::ReferralChange> {
           absl::StatusOr<auth::Caller> caller =
               edge.Admit(*context, "WatchReferrals");
           absl::StatusOr<std::string> receiver =
-              caller.ok() ? records.CheckMayWatch(*caller, request.parent())
+              caller.ok() ? records.CheckMayWatch(*caller, request)
                           : caller.status();
           if (!receiver.ok()) {
             absl::MutexLock lock(&watcher->mu);
