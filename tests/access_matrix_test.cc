@@ -35,6 +35,22 @@
 // open participants only, so they count for nothing here); OTHER is a
 // partner agency, and COMMISSIONER a commissioner's staff, doing the same.
 //
+// Issue 6 adds the partners service's Referrals, ServiceDirectory and
+// Agreements. There OWN is the organisation the row's method is for (each
+// row says): the prime provider that enrolled the referral's participant,
+// sends its referrals, provides a directory service, and is prime of the
+// contract and party to the data-sharing agreement; or, for the receiver's
+// steps and inbox, the sub-contractor that receives the prime's referral.
+// The grant relationships' sub-contractors hold nothing under that contract
+// and are party to nothing: they count for nothing, like the agency (OTHER).
+// COMMISSIONER is the contract's own commissioner: it sees and changes the
+// contract and sees what hangs under it, and is party to nothing else.
+// Referral steps each consume a referral: every cell gets one of its own,
+// made today through the API by the prime (and the receiver) in the state
+// the step leaves from. WatchReferrals is admitted when its first change
+// arrives or its deadline passes unrefused; ImportReferrals sends one row,
+// whose result is the cell's status.
+//
 // A cell's outcome is OK, HIDDEN (OK, and the record is not in the answer:
 // a list that filters by reach) or PERMISSION_DENIED. Every request is
 // valid for a caller who may make it, so nothing else may appear.
@@ -88,11 +104,16 @@
 #include "employability/participants/v1/participant_data.grpc.pb.h"
 #include "employability/participants/v1/participants.grpc.pb.h"
 #include "employability/participants/v1/progression.grpc.pb.h"
+#include "employability/partners/v1/agreements.grpc.pb.h"
 #include "employability/partners/v1/partners.grpc.pb.h"
+#include "employability/partners/v1/referrals.grpc.pb.h"
+#include "employability/partners/v1/service_directory.grpc.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/descriptor_database.h"
 #include "services/audit/audit_grpc.h"
 #include "services/participants/participants_grpc.h"
+#include "services/partners/agreement_records.h"
+#include "services/partners/organisation_directory.h"
 #include "services/partners/partners_grpc.h"
 #include "tests/harness/directory_seed.h"
 #include "tests/harness/suite_under_test.h"
@@ -203,6 +224,20 @@ enum class Reach {
   kOnboard,
   // No member of staff: a suite service's own identity only.
   kService,
+  // SendReferral: the sender's step that shares the participant. As
+  // kOwnerOnly for the relationships; and the sender must reach the
+  // participant, so a team leader of another team is refused.
+  kRefer,
+  // A contract and what hangs under it, read (or a contract changed): its
+  // prime provider (OWN) and its commissioner (COMMISSIONER); nobody else,
+  // however many sub-contracts they hold elsewhere.
+  kContractParties,
+  // ListContracts (of the prime): filtered to the contracts the caller may
+  // get: OWN and COMMISSIONER see the contract, the others do not.
+  kContractList,
+  // ListDataSharingAgreements (of the prime): filtered to the agreements
+  // the caller's organisation is party to: only OWN sees it.
+  kPartyList,
 };
 
 enum class Outcome { kOk, kHidden, kDenied, kOther };
@@ -228,7 +263,24 @@ enum class Fresh {
   kConsent,      // a live PROGRAMME_DELIVERY consent of the shared case
   kGrant,        // a live grant of the shared case to a bystander
   kJob,          // a job of the shared case, started 35 days ago
+  // A referral of the referral case from the prime to the receiver, made
+  // today, in the state named.
+  kDraftReferral,
+  kSentReferral,
+  kAcceptedReferral,
+  kStartedReferral,
 };
+
+bool IsReferral(Fresh fresh) {
+  return fresh == Fresh::kDraftReferral || fresh == Fresh::kSentReferral ||
+         fresh == Fresh::kAcceptedReferral || fresh == Fresh::kStartedReferral;
+}
+
+// Whose organisation the OWN relationship is on a row: the prime provider
+// that enrolled the participant (and sends its referrals, holds its
+// contract, provides its directory service), or the organisation that
+// receives the prime's referral (for the receiver's steps and inbox).
+enum class Acting { kPrime, kReceiver };
 
 // The records a cell's request names.
 struct Target {
@@ -244,6 +296,18 @@ struct Target {
   std::string session;       // contracts/{c}/groupSessions/{s}
   std::string organisation;  // the owning organisation's id
   std::string staff_user;    // organisations/{o}/staff/{u}
+  // The partners service's records of issue 6.
+  std::string referral;           // organisations/{receiver}/referrals/{r}
+  std::string draft_referral;     // the prime's shared draft
+  std::string receiver;           // the referral's receiver's id
+  std::string directory_service;  // organisations/{own}/services/{s}
+  std::string contract;           // contracts/{c}, in the Agreements API
+  std::string sub_contract;       // contracts/{c}/subContracts/{s}
+  std::string payment;            // .../outcomePayments/{p}
+  std::string agreement;          // dataSharingAgreements/{a}
+  // The id of the contract a cell's create makes: the same when the cell
+  // is asked again about a missing record.
+  std::string new_contract_id;
 };
 
 struct Cell {
@@ -270,6 +334,7 @@ struct Row {
   Reach reach;
   Fresh fresh;
   Call call;
+  Acting acting = Acting::kPrime;
   std::string key() const { return absl::StrCat(service, "/", method); }
 };
 
@@ -327,20 +392,34 @@ Outcome Expected(const Row& row, StaffRole role, Relationship relationship) {
                  : Outcome::kDenied;
     case Reach::kService:
       return Outcome::kDenied;
+    case Reach::kRefer:
+      return own ? Outcome::kOk : Outcome::kDenied;
+    case Reach::kContractParties:
+      return own || relationship == Relationship::kCommissioner
+                 ? Outcome::kOk
+                 : Outcome::kDenied;
+    case Reach::kContractList:
+      return own || relationship == Relationship::kCommissioner
+                 ? Outcome::kOk
+                 : Outcome::kHidden;
+    case Reach::kPartyList:
+      return own ? Outcome::kOk : Outcome::kHidden;
   }
   return Outcome::kOther;
 }
 
 bool IsList(Reach reach) {
   return reach == Reach::kCaseload || reach == Reach::kParticipantList ||
-         reach == Reach::kOwnSessions;
+         reach == Reach::kOwnSessions || reach == Reach::kContractList ||
+         reach == Reach::kPartyList;
 }
 
 // Rows whose refusal comes from a record the request names, so that the
 // same request about a record that does not exist must read the same.
 bool NamesARecord(Reach reach) {
   return reach == Reach::kGrantable || reach == Reach::kEquality ||
-         reach == Reach::kOwnerOnly;
+         reach == Reach::kOwnerOnly || reach == Reach::kRefer ||
+         reach == Reach::kContractParties;
 }
 
 Outcome OutcomeOf(const Row& row, const Answer& answer) {
@@ -400,6 +479,9 @@ struct Stubs {
   std::unique_ptr<v1::AccessGrants::Stub> grants;
   std::unique_ptr<pv1::Partners::Stub> partners;
   std::unique_ptr<av1::AuditTrail::Stub> audit;
+  std::unique_ptr<pv1::Referrals::Stub> referrals;
+  std::unique_ptr<pv1::ServiceDirectory::Stub> directory;
+  std::unique_ptr<pv1::Agreements::Stub> agreements;
 };
 
 std::unique_ptr<grpc::ClientContext> ContextFor(const Cell& cell) {
@@ -506,6 +588,90 @@ google::protobuf::Timestamp ToTimestamp(absl::Time time) {
   return ToProtoTimestamp(time);
 }
 
+std::string OrganisationName(const std::string& organisation) {
+  return absl::StrCat("organisations/", organisation);
+}
+
+// An allocation of `participant` to the receiver, with a handover the
+// participant has agreed.
+pv1::Referral ReferralBody(const std::string& participant) {
+  pv1::Referral referral;
+  referral.set_kind(pv1::ALLOCATION);
+  referral.set_participant(participant);
+  referral.set_reason("Needs the sub-contractor's specialist health support");
+  referral.set_urgency(pv1::ROUTINE);
+  referral.mutable_handover()->set_summary(
+      "Back pain limits standing work; wants office-based roles");
+  referral.mutable_handover()->set_participant_agreed(true);
+  return referral;
+}
+
+pv1::DirectoryService ServiceBody() {
+  pv1::DirectoryService service;
+  service.set_display_name("Money and debt advice");
+  service.set_description("One-to-one debt advice within two weeks");
+  service.add_needs("debt");
+  service.add_areas("M1");
+  service.mutable_capacity()->set_places_available(12);
+  service.mutable_capacity()->set_waiting_time_days(5);
+  service.set_accepting_referrals(true);
+  return service;
+}
+
+pv1::Contract ContractBody(const std::string& commissioner,
+                           const std::string& prime, absl::CivilDay today) {
+  pv1::Contract contract;
+  contract.set_display_name("Restart North West");
+  contract.set_programme("Restart Scheme");
+  contract.set_commissioner(commissioner);
+  contract.set_prime_provider(prime);
+  contract.set_contract_area("North West");
+  contract.add_area_districts("M1");
+  contract.set_nation(pv1::ENGLAND_AND_WALES);
+  *contract.mutable_start_date() = ToDate(today - 400);
+  *contract.mutable_end_date() = ToDate(today + 400);
+  contract.set_expected_referrals(1000);
+  contract.set_payment_model(pv1::SERVICE_FEE_AND_OUTCOMES);
+  return contract;
+}
+
+pv1::SubContract SubContractBody(const std::string& sub_contractor,
+                                 int share_percent, absl::CivilDay today) {
+  pv1::SubContract sub;
+  sub.set_sub_contractor(sub_contractor);
+  *sub.mutable_start_date() = ToDate(today - 300);
+  *sub.mutable_end_date() = ToDate(today + 300);
+  sub.set_expected_referrals(100);
+  sub.set_contracted_share_percent(share_percent);
+  sub.set_payment_model(pv1::OUTCOME_BASED);
+  return sub;
+}
+
+pv1::OutcomePayment PaymentBody(absl::CivilDay claimed) {
+  pv1::OutcomePayment payment;
+  payment.set_outcome(pv1::OutcomePayment::JOB_OUTCOME);
+  payment.set_amount_pence(150000);
+  *payment.mutable_claim_date() = ToDate(claimed);
+  return payment;
+}
+
+pv1::DataSharingAgreement AgreementBody(const std::string& a,
+                                        const std::string& b,
+                                        absl::Time start) {
+  pv1::DataSharingAgreement agreement;
+  agreement.add_parties(a);
+  agreement.add_parties(b);
+  agreement.set_purpose("Referral and delivery of employment support");
+  for (v1::DataCategory category : kEveryCategory) {
+    agreement.add_data_categories(category);
+  }
+  agreement.set_lawful_basis(pv1::DataSharingAgreement::PUBLIC_TASK);
+  agreement.set_special_category_condition(
+      "Article 9(2)(g): substantial public interest");
+  *agreement.mutable_start_time() = ToProtoTimestamp(start);
+  return agreement;
+}
+
 class AccessMatrixTest : public testing::Test {
  protected:
   static constexpr int kDaysAgo = 35;
@@ -546,8 +712,23 @@ class AccessMatrixTest : public testing::Test {
     caller.team = kTeam;  // the case's team, in every organisation
     return caller;
   }
+  // The caller of a row's cell: OWN is the receiver on the rows of the
+  // receiver's steps and inbox.
+  static TestCaller CallerFor(StaffRole role, Relationship relationship,
+                              const Row& row) {
+    TestCaller caller = CallerFor(role, relationship);
+    if (relationship == Relationship::kOwn && row.acting == Acting::kReceiver) {
+      caller.organisation = receiver_;
+    }
+    return caller;
+  }
   static TestCaller Owner(StaffRole role) {
     return CallerFor(role, Relationship::kOwn);
+  }
+  static TestCaller Receiver(StaffRole role) {
+    TestCaller caller = Owner(role);
+    caller.organisation = receiver_;
+    return caller;
   }
   // The key of a cell's own fixture; `where` is a relationship's name, or
   // kAnotherTeam.
@@ -574,8 +755,20 @@ class AccessMatrixTest : public testing::Test {
   static std::string StartJob(const std::string& participant);
   static bool MakeOrganisations();
   static bool MakeSharedCase();
-  static bool MakeFreshFixtures();
+  static bool MakeFreshFixtures(bool referrals);
   static std::string MakeFresh(Fresh fresh, Relationship relationship);
+  // Issue 6's records: the contract of the shared case's contract id with
+  // a sub-contract for the receiver and a payment claimed under it, an
+  // ACTIVE data-sharing agreement prime <-> receiver (seeded as a service,
+  // as the bootstrap seeds the directory), the prime's directory service,
+  // and the referral case: a participant of the prime whose live consent
+  // names the receiver.
+  static bool MakeAgreements();
+  static bool MakeReferralCase();
+  // Today: a shared DRAFT and a shared SENT referral.
+  static bool MakeSharedReferrals();
+  // A referral of the referral case, prime -> receiver, moved to `state`.
+  static std::string MakeReferral(pv1::ReferralState state);
 
   // The target of a cell: the shared case, with the cell's own fixture in
   // place for a destructive method.
@@ -598,6 +791,19 @@ class AccessMatrixTest : public testing::Test {
   static inline absl::CivilDay today_;
   static inline std::string own_, granted_, expired_, withdrawn_, other_,
       commissioner_;
+  // The receiver of the prime's referrals (a sub-contractor under the
+  // contract, party to the data-sharing agreement), and a sub-contractor
+  // the cells' creates name (so that no relationship's organisation ever
+  // comes to hold a sub-contract).
+  static inline std::string receiver_, bystander_;
+  static inline std::string referral_participant_;
+  // More participants like it, taking turns: each accepted referral opens
+  // its participant to the receiver with a grant of its own, and the
+  // participants service keeps at most 100 grants a participant.
+  static constexpr int kReferralCases = 4;
+  static inline std::string referral_cases_[kReferralCases];
+  static inline int next_case_ = 0;
+  static inline const std::string ghost_contract_ = UniqueId("ghost");
   static inline std::string contract_;        // the shared case's
   static inline std::string fresh_contract_;  // fresh fixtures and creates
   static inline Target shared_;
@@ -624,6 +830,9 @@ std::vector<Row> AccessMatrixTest::Rows() {
   const std::string AG = "employability.participants.v1.AccessGrants";
   const std::string PA = "employability.partners.v1.Partners";
   const std::string AU = "employability.audit.v1.AuditTrail";
+  const std::string RF = "employability.partners.v1.Referrals";
+  const std::string SD = "employability.partners.v1.ServiceDirectory";
+  const std::string AA = "employability.partners.v1.Agreements";
 
   // Who does what, by the issue's rules and the roles' jobs. A contract
   // manager and a commissioner's viewer handle no personal data at all.
@@ -657,6 +866,41 @@ std::vector<Row> AccessMatrixTest::Rows() {
                                                   kOrganisationAdmin};
   // Services only.
   const std::vector<StaffRole> none = {};
+  // Referrals: the parties' front line takes the steps; those who answer
+  // for quality and the contract read them too (never a commissioner).
+  const std::vector<StaffRole> referral_readers = {
+      kAdviser, kTeamLeader, kQualityManager, kContractManager};
+  const std::vector<StaffRole> watchers = {kAdviser, kTeamLeader,
+                                           kContractManager};
+  const std::vector<StaffRole> importers = {kContractManager,
+                                            kOrganisationAdmin};
+  // The service directory: kept by the providing organisation's contract
+  // manager and admin; its capacity by its team leaders too.
+  const std::vector<StaffRole> service_keepers = {kContractManager,
+                                                  kOrganisationAdmin};
+  const std::vector<StaffRole> capacity_keepers = {
+      kTeamLeader, kContractManager, kOrganisationAdmin};
+  // Agreements. The issue is silent on roles; the service's choices are
+  // reasonable and expected: commercial terms are changed by the contract
+  // manager and the admin, and read by those who work to them (team
+  // leaders and quality managers, for the service standards) and by the
+  // commissioner's viewer; payments are read without the team leader.
+  // Data-sharing agreements are signed by the admin, the contract manager
+  // or the quality manager (who answers for data protection), and read by
+  // the front line too, who must know what may be shared.
+  const std::vector<StaffRole> commercial_keepers = {kContractManager,
+                                                     kOrganisationAdmin};
+  const std::vector<StaffRole> commercial_readers = {
+      kTeamLeader, kQualityManager, kContractManager, kOrganisationAdmin,
+      kCommissionerViewer};
+  const std::vector<StaffRole> payment_readers = {
+      kQualityManager, kContractManager, kOrganisationAdmin,
+      kCommissionerViewer};
+  const std::vector<StaffRole> sharing_keepers = {
+      kQualityManager, kContractManager, kOrganisationAdmin};
+  const std::vector<StaffRole> sharing_readers = {
+      kAdviser, kTeamLeader, kQualityManager, kContractManager,
+      kOrganisationAdmin};
 
   using R = Reach;
   using F = Fresh;
@@ -1264,6 +1508,430 @@ std::vector<Row> AccessMatrixTest::Rows() {
          return Answer{
              Invoke(*s.audit, &av1::AuditTrail::Stub::ListAuditEntries, c, r)};
        }},
+
+      // ---- Referrals (issue 6): personal data, between two parties. OWN
+      // is the party the row's method is for: the sender (the prime that
+      // enrolled the participant) for creating, changing, sending and
+      // withdrawing a referral; the receiver for its steps (accept,
+      // decline, start, not started, complete), for reading it (Get: once
+      // sent, the receiver sees it as the sender does) and for its inbox
+      // (List, deadlines, Watch, Import). The sub-contractors of the grant
+      // relationships hold grants to other participants' records only,
+      // which count for nothing here; the agency and the commissioner are
+      // strangers: none of them learns whether a referral exists.
+      //
+      // Even a draft names a participant: only staff who reach the
+      // participant write one (the consent is checked when it is sent).
+      {RF, "CreateReferral", casework, R::kRefer, F::kNone,
+       [&s](const Cell& c) {
+         pv1::CreateReferralRequest r;
+         r.set_parent(OrganisationName(receiver_));
+         *r.mutable_referral() = ReferralBody(referral_participant_);
+         r.set_request_id(UniqueId("referral"));
+         return Answer{Invoke(*s.referrals,
+                              &pv1::Referrals::Stub::CreateReferral, c, r)};
+       }},
+      {RF, "GetReferral", referral_readers, R::kOwnerOnly, F::kNone,
+       [&s](const Cell& c) {
+         pv1::GetReferralRequest r;
+         r.set_name(c.target.referral);
+         return Answer{
+             Invoke(*s.referrals, &pv1::Referrals::Stub::GetReferral, c, r)};
+       },
+       Acting::kReceiver},
+      // The receiver's inbox, asked for by name: another organisation is
+      // refused (it lists only its own).
+      {RF, "ListReferrals", referral_readers, R::kOwnerOnly, F::kNone,
+       [&s](const Cell& c) {
+         pv1::ListReferralsRequest r;
+         r.set_parent(OrganisationName(c.target.receiver));
+         r.set_box(pv1::RECEIVED);
+         r.set_page_size(500);
+         pv1::ListReferralsResponse out;
+         Answer answer{
+             s.referrals->ListReferrals(ContextFor(c).get(), r, &out)};
+         for (const pv1::Referral& referral : out.referrals()) {
+           answer.listed |= referral.name() == c.target.referral;
+         }
+         // The receiver's inbox holds the referral sent to it.
+         if (answer.status.ok() && !answer.listed) {
+           answer.status = grpc::Status(grpc::StatusCode::NOT_FOUND,
+                                        "the sent referral is not listed");
+         }
+         return answer;
+       },
+       Acting::kReceiver},
+      {RF, "UpdateReferral", casework, R::kOwnerOnly, F::kNone,
+       [&s](const Cell& c) {
+         pv1::UpdateReferralRequest r;
+         r.mutable_referral()->set_name(c.target.draft_referral);
+         r.mutable_referral()->set_reason(
+             absl::StrCat("Reason revised by ", c.caller.user));
+         r.mutable_update_mask()->add_paths("reason");
+         return Answer{Invoke(*s.referrals,
+                              &pv1::Referrals::Stub::UpdateReferral, c, r)};
+       }},
+      {RF, "SendReferral", casework, R::kRefer, F::kDraftReferral,
+       [&s](const Cell& c) {
+         pv1::SendReferralRequest r;
+         r.set_name(c.target.referral);
+         return Answer{
+             Invoke(*s.referrals, &pv1::Referrals::Stub::SendReferral, c, r)};
+       }},
+      {RF, "AcceptReferral", casework, R::kOwnerOnly, F::kSentReferral,
+       [&s](const Cell& c) {
+         pv1::AcceptReferralRequest r;
+         r.set_name(c.target.referral);
+         return Answer{Invoke(*s.referrals,
+                              &pv1::Referrals::Stub::AcceptReferral, c, r)};
+       },
+       Acting::kReceiver},
+      {RF, "DeclineReferral", casework, R::kOwnerOnly, F::kSentReferral,
+       [&s](const Cell& c) {
+         pv1::DeclineReferralRequest r;
+         r.set_name(c.target.referral);
+         r.set_reason(pv1::NO_CAPACITY);
+         return Answer{Invoke(*s.referrals,
+                              &pv1::Referrals::Stub::DeclineReferral, c, r)};
+       },
+       Acting::kReceiver},
+      {RF, "StartReferral", casework, R::kOwnerOnly, F::kAcceptedReferral,
+       [&s](const Cell& c) {
+         pv1::StartReferralRequest r;
+         r.set_name(c.target.referral);
+         return Answer{
+             Invoke(*s.referrals, &pv1::Referrals::Stub::StartReferral, c, r)};
+       },
+       Acting::kReceiver},
+      {RF, "RecordReferralNotStarted", casework, R::kOwnerOnly,
+       F::kAcceptedReferral,
+       [&s](const Cell& c) {
+         pv1::RecordReferralNotStartedRequest r;
+         r.set_name(c.target.referral);
+         r.set_reason(pv1::UNCONTACTABLE);
+         return Answer{Invoke(*s.referrals,
+                              &pv1::Referrals::Stub::RecordReferralNotStarted,
+                              c, r)};
+       },
+       Acting::kReceiver},
+      {RF, "CompleteReferral", casework, R::kOwnerOnly, F::kStartedReferral,
+       [&s](const Cell& c) {
+         pv1::CompleteReferralRequest r;
+         r.set_name(c.target.referral);
+         r.set_outcome(pv1::SUCCESSFUL);
+         return Answer{Invoke(*s.referrals,
+                              &pv1::Referrals::Stub::CompleteReferral, c, r)};
+       },
+       Acting::kReceiver},
+      // Either party withdraws; OWN is the sender here.
+      {RF, "WithdrawReferral", casework, R::kOwnerOnly, F::kSentReferral,
+       [&s](const Cell& c) {
+         pv1::WithdrawReferralRequest r;
+         r.set_name(c.target.referral);
+         r.set_reason(pv1::NEED_MET_ELSEWHERE);
+         return Answer{Invoke(*s.referrals,
+                              &pv1::Referrals::Stub::WithdrawReferral, c, r)};
+       }},
+      // The issue is silent on who reads the standards' deadlines; the
+      // service lets those who read referrals read them: as ListReferrals.
+      {RF, "ListReferralDeadlines", referral_readers, R::kOwnerOnly, F::kNone,
+       [&s](const Cell& c) {
+         pv1::ListReferralDeadlinesRequest r;
+         r.set_parent(OrganisationName(c.target.receiver));
+         return Answer{Invoke(*s.referrals,
+                              &pv1::Referrals::Stub::ListReferralDeadlines, c,
+                              r)};
+       },
+       Acting::kReceiver},
+      // The issue is silent on who watches: the service lets the receiver's
+      // front line and its contract manager (whose account a case system
+      // uses) do it, not its quality manager: reasonable, and expected.
+      // Admitted is the first change arriving, or the deadline passing with
+      // no refusal.
+      {RF, "WatchReferrals", watchers, R::kOwnerOnly, F::kNone,
+       [&s](const Cell& c) {
+         pv1::WatchReferralsRequest r;
+         r.set_parent(OrganisationName(c.target.receiver));
+         std::unique_ptr<grpc::ClientContext> context = ContextFor(c);
+         context->set_deadline(absl::ToChronoTime(absl::Now() +
+                                                  absl::Milliseconds(1500)));
+         std::unique_ptr<grpc::ClientReader<pv1::ReferralChange>> reader =
+             s.referrals->WatchReferrals(context.get(), r);
+         pv1::ReferralChange change;
+         if (reader->Read(&change)) {
+           context->TryCancel();
+           reader->Finish();
+           return Answer{grpc::Status::OK};
+         }
+         const grpc::Status status = reader->Finish();
+         if (status.error_code() == Code::DEADLINE_EXCEEDED) {
+           return Answer{grpc::Status::OK};
+         }
+         return Answer{status};
+       },
+       Acting::kReceiver},
+      // The issue is silent on who imports: the service gives it to the
+      // receiver's contract manager and admin, a contract-level job. One
+      // row, an allocation already under way; a row's refusal comes back
+      // in its result, read here as the cell's status.
+      {RF, "ImportReferrals", importers, R::kOwnerOnly, F::kNone,
+       [&s](const Cell& c) {
+         std::unique_ptr<grpc::ClientContext> context = ContextFor(c);
+         pv1::ImportReferralsResponse out;
+         std::unique_ptr<grpc::ClientWriter<pv1::ImportReferralsRequest>>
+             writer = s.referrals->ImportReferrals(context.get(), &out);
+         pv1::ImportReferralsRequest row;
+         row.set_parent(OrganisationName(c.target.receiver));
+         row.set_row_id(UniqueId("row"));
+         pv1::ImportedCase* existing = row.mutable_existing_case();
+         existing->set_participant(referral_participant_);
+         existing->set_sender(own_);
+         existing->set_state(pv1::ACCEPTED);
+         *existing->mutable_accept_time() =
+             ToTimestamp(clock_->Now() - absl::Hours(1));
+         writer->Write(row);
+         writer->WritesDone();
+         const grpc::Status status = writer->Finish();
+         if (!status.ok()) return Answer{status};
+         if (out.results_size() != 1) {
+           return Answer{grpc::Status(grpc::StatusCode::INTERNAL,
+                                      "not one result for one row")};
+         }
+         const pv1::ImportRowResult& result = out.results(0);
+         if (result.accepted()) return Answer{grpc::Status::OK};
+         return Answer{grpc::Status(result.error_code() == "PERMISSION_DENIED"
+                                        ? Code::PERMISSION_DENIED
+                                        : Code::UNKNOWN,
+                                    absl::StrCat(result.error_code(), ": ",
+                                                 result.error()))};
+       },
+       Acting::kReceiver},
+
+      // ---- The service directory: read by everyone; kept by the
+      // providing organisation (OWN: the prime's own service).
+      {SD, "CreateService", service_keepers, R::kOwnerOnly, F::kNone,
+       [&s](const Cell& c) {
+         pv1::CreateServiceRequest r;
+         r.set_parent(OrganisationName(c.target.organisation));
+         *r.mutable_service() = ServiceBody();
+         r.set_service_id(UniqueId("service"));
+         r.set_request_id(UniqueId("req"));
+         return Answer{Invoke(*s.directory,
+                              &pv1::ServiceDirectory::Stub::CreateService, c,
+                              r)};
+       }},
+      {SD, "GetService", kEveryRole, R::kReference, F::kNone,
+       [&s](const Cell& c) {
+         pv1::GetServiceRequest r;
+         r.set_name(c.target.directory_service);
+         return Answer{Invoke(*s.directory,
+                              &pv1::ServiceDirectory::Stub::GetService, c, r)};
+       }},
+      {SD, "ListServices", kEveryRole, R::kReference, F::kNone,
+       [&s](const Cell& c) {
+         pv1::ListServicesRequest r;
+         r.set_parent(OrganisationName(c.target.organisation));
+         return Answer{Invoke(*s.directory,
+                              &pv1::ServiceDirectory::Stub::ListServices, c,
+                              r)};
+       }},
+      {SD, "UpdateService", service_keepers, R::kOwnerOnly, F::kNone,
+       [&s](const Cell& c) {
+         pv1::UpdateServiceRequest r;
+         r.mutable_service()->set_name(c.target.directory_service);
+         r.mutable_service()->set_description(
+             absl::StrCat("Checked by ", c.caller.user));
+         r.mutable_update_mask()->add_paths("description");
+         return Answer{Invoke(*s.directory,
+                              &pv1::ServiceDirectory::Stub::UpdateService, c,
+                              r)};
+       }},
+      {SD, "UpdateServiceCapacity", capacity_keepers, R::kOwnerOnly, F::kNone,
+       [&s](const Cell& c) {
+         pv1::UpdateServiceCapacityRequest r;
+         r.set_name(c.target.directory_service);
+         r.set_places_available(10);
+         r.set_waiting_time_days(7);
+         return Answer{Invoke(
+             *s.directory, &pv1::ServiceDirectory::Stub::UpdateServiceCapacity,
+             c, r)};
+       }},
+      {SD, "SearchServices", kEveryRole, R::kReference, F::kNone,
+       [&s](const Cell& c) {
+         pv1::SearchServicesRequest r;
+         r.set_area("M1 1AE");
+         r.set_need("debt");
+         return Answer{Invoke(*s.directory,
+                              &pv1::ServiceDirectory::Stub::SearchServices, c,
+                              r)};
+       }},
+
+      // ---- Agreements: OWN is the prime provider of the contract (and a
+      // party to the data-sharing agreement, with the receiver);
+      // COMMISSIONER is the contract's own commissioner, who sees and
+      // changes the contract and sees what hangs under it, but neither
+      // sub-contracts, nor claims, nor pays, nor is party to the agreement.
+      // The grant relationships' sub-contractors and the agency hold no
+      // sub-contract under this contract (the sub-contractor is the
+      // receiver; the cells' creates name a bystander).
+      {AA, "CreateContract", commercial_keepers, R::kContractParties,
+       F::kNone,
+       [&s](const Cell& c) {
+         pv1::CreateContractRequest r;
+         r.set_contract_id(c.target.new_contract_id);
+         *r.mutable_contract() = ContractBody(commissioner_, own_, today_);
+         r.set_request_id(UniqueId("req"));
+         return Answer{Invoke(*s.agreements,
+                              &pv1::Agreements::Stub::CreateContract, c, r)};
+       }},
+      {AA, "GetContract", commercial_readers, R::kContractParties, F::kNone,
+       [&s](const Cell& c) {
+         pv1::GetContractRequest r;
+         r.set_name(c.target.contract);
+         return Answer{
+             Invoke(*s.agreements, &pv1::Agreements::Stub::GetContract, c, r)};
+       }},
+      {AA, "ListContracts", commercial_readers, R::kContractList, F::kNone,
+       [&s](const Cell& c) {
+         pv1::ListContractsRequest r;
+         r.set_organisation(own_);
+         r.set_page_size(500);
+         pv1::ListContractsResponse out;
+         Answer answer{
+             s.agreements->ListContracts(ContextFor(c).get(), r, &out)};
+         for (const pv1::Contract& contract : out.contracts()) {
+           answer.listed |= contract.name() == c.target.contract;
+         }
+         return answer;
+       }},
+      {AA, "UpdateContract", commercial_keepers, R::kContractParties,
+       F::kNone,
+       [&s](const Cell& c) {
+         pv1::UpdateContractRequest r;
+         r.mutable_contract()->set_name(c.target.contract);
+         r.mutable_contract()->set_expected_referrals(1200);
+         r.mutable_update_mask()->add_paths("expected_referrals");
+         return Answer{Invoke(*s.agreements,
+                              &pv1::Agreements::Stub::UpdateContract, c, r)};
+       }},
+      {AA, "CreateSubContract", commercial_keepers, R::kOwnerOnly, F::kNone,
+       [&s](const Cell& c) {
+         pv1::CreateSubContractRequest r;
+         r.set_parent(c.target.contract);
+         *r.mutable_sub_contract() = SubContractBody(bystander_, 0, today_);
+         r.set_request_id(UniqueId("req"));
+         return Answer{Invoke(*s.agreements,
+                              &pv1::Agreements::Stub::CreateSubContract, c,
+                              r)};
+       }},
+      {AA, "GetSubContract", commercial_readers, R::kContractParties,
+       F::kNone,
+       [&s](const Cell& c) {
+         pv1::GetSubContractRequest r;
+         r.set_name(c.target.sub_contract);
+         return Answer{Invoke(*s.agreements,
+                              &pv1::Agreements::Stub::GetSubContract, c, r)};
+       }},
+      {AA, "ListSubContracts", commercial_readers, R::kContractParties,
+       F::kNone,
+       [&s](const Cell& c) {
+         pv1::ListSubContractsRequest r;
+         r.set_parent(c.target.contract);
+         return Answer{Invoke(*s.agreements,
+                              &pv1::Agreements::Stub::ListSubContracts, c, r)};
+       }},
+      {AA, "UpdateSubContract", commercial_keepers, R::kOwnerOnly, F::kNone,
+       [&s](const Cell& c) {
+         pv1::UpdateSubContractRequest r;
+         r.mutable_sub_contract()->set_name(c.target.sub_contract);
+         r.mutable_sub_contract()->set_expected_referrals(120);
+         r.mutable_update_mask()->add_paths("expected_referrals");
+         return Answer{Invoke(*s.agreements,
+                              &pv1::Agreements::Stub::UpdateSubContract, c,
+                              r)};
+       }},
+      // Claimed by the sub-contractor (not a relationship here) or the
+      // prime.
+      {AA, "CreateOutcomePayment", commercial_keepers, R::kOwnerOnly,
+       F::kNone,
+       [&s](const Cell& c) {
+         pv1::CreateOutcomePaymentRequest r;
+         r.set_parent(c.target.sub_contract);
+         *r.mutable_outcome_payment() = PaymentBody(today_ - 1);
+         r.set_request_id(UniqueId("req"));
+         return Answer{Invoke(*s.agreements,
+                              &pv1::Agreements::Stub::CreateOutcomePayment, c,
+                              r)};
+       }},
+      {AA, "ListOutcomePayments", payment_readers, R::kContractParties,
+       F::kNone,
+       [&s](const Cell& c) {
+         pv1::ListOutcomePaymentsRequest r;
+         r.set_parent(c.target.sub_contract);
+         return Answer{Invoke(*s.agreements,
+                              &pv1::Agreements::Stub::ListOutcomePayments, c,
+                              r)};
+       }},
+      {AA, "UpdateOutcomePayment", commercial_keepers, R::kOwnerOnly,
+       F::kNone,
+       [&s](const Cell& c) {
+         pv1::UpdateOutcomePaymentRequest r;
+         r.mutable_outcome_payment()->set_name(c.target.payment);
+         r.mutable_outcome_payment()->set_amount_pence(155000);
+         r.mutable_update_mask()->add_paths("amount_pence");
+         return Answer{Invoke(*s.agreements,
+                              &pv1::Agreements::Stub::UpdateOutcomePayment, c,
+                              r)};
+       }},
+      // Between the prime and a bystander, a DRAFT: only a party records it.
+      {AA, "CreateDataSharingAgreement", sharing_keepers, R::kOwnerOnly,
+       F::kNone,
+       [&s](const Cell& c) {
+         pv1::CreateDataSharingAgreementRequest r;
+         *r.mutable_data_sharing_agreement() =
+             AgreementBody(own_, bystander_, clock_->Now());
+         r.set_request_id(UniqueId("req"));
+         return Answer{Invoke(
+             *s.agreements, &pv1::Agreements::Stub::CreateDataSharingAgreement,
+             c, r)};
+       }},
+      {AA, "GetDataSharingAgreement", sharing_readers, R::kOwnerOnly,
+       F::kNone,
+       [&s](const Cell& c) {
+         pv1::GetDataSharingAgreementRequest r;
+         r.set_name(c.target.agreement);
+         return Answer{Invoke(*s.agreements,
+                              &pv1::Agreements::Stub::GetDataSharingAgreement,
+                              c, r)};
+       }},
+      {AA, "ListDataSharingAgreements", sharing_readers, R::kPartyList,
+       F::kNone,
+       [&s](const Cell& c) {
+         pv1::ListDataSharingAgreementsRequest r;
+         r.set_organisation(own_);
+         r.set_page_size(500);
+         pv1::ListDataSharingAgreementsResponse out;
+         Answer answer{s.agreements->ListDataSharingAgreements(
+             ContextFor(c).get(), r, &out)};
+         for (const pv1::DataSharingAgreement& a :
+              out.data_sharing_agreements()) {
+           answer.listed |= a.name() == c.target.agreement;
+         }
+         return answer;
+       }},
+      {AA, "UpdateDataSharingAgreement", sharing_keepers, R::kOwnerOnly,
+       F::kNone,
+       [&s](const Cell& c) {
+         pv1::UpdateDataSharingAgreementRequest r;
+         r.mutable_data_sharing_agreement()->set_name(c.target.agreement);
+         r.mutable_data_sharing_agreement()->set_purpose(
+             absl::StrCat("Referrals and delivery, reviewed by ",
+                          c.caller.user));
+         r.mutable_update_mask()->add_paths("purpose");
+         return Answer{Invoke(
+             *s.agreements, &pv1::Agreements::Stub::UpdateDataSharingAgreement,
+             c, r)};
+       }},
   };
   return rows;
 }
@@ -1300,7 +1968,10 @@ void AccessMatrixTest::SetUpTestSuite() {
                      v1::ParticipantData::NewStub(channel),
                      v1::AccessGrants::NewStub(channel),
                      pv1::Partners::NewStub(channel),
-                     av1::AuditTrail::NewStub(channel)};
+                     av1::AuditTrail::NewStub(channel),
+                     pv1::Referrals::NewStub(channel),
+                     pv1::ServiceDirectory::NewStub(channel),
+                     pv1::Agreements::NewStub(channel)};
   fresh_ = new std::map<std::string, std::string>();
   own_ = UniqueId("prime");
   granted_ = UniqueId("granted");
@@ -1308,15 +1979,22 @@ void AccessMatrixTest::SetUpTestSuite() {
   withdrawn_ = UniqueId("withdrawn");
   other_ = UniqueId("agency");
   commissioner_ = UniqueId("commissioner");
+  receiver_ = UniqueId("receiver");
+  bystander_ = UniqueId("bystander");
   contract_ = ContractName(UniqueId("matrix"));
   fresh_contract_ = ContractName(UniqueId("matrix-fresh"));
-  if (!MakeOrganisations() || !MakeSharedCase() || !MakeFreshFixtures()) {
+  if (!MakeOrganisations() || !MakeSharedCase() || !MakeAgreements() ||
+      !MakeReferralCase() || !MakeFreshFixtures(/*referrals=*/false)) {
     return;
   }
   // Today: the expired grant's day has passed, the jobs started on Day0
   // have reached their 4-week check, the session its follow-up, and the
   // case is overdue a contact.
   clock_->Advance(absl::Hours(24 * kDaysAgo));
+  // Referrals are made today, so that no standard is past due.
+  if (!MakeSharedReferrals() || !MakeFreshFixtures(/*referrals=*/true)) {
+    return;
+  }
   ready_ = true;
 }
 
@@ -1351,9 +2029,10 @@ std::unique_ptr<grpc::ClientContext> OwnerContext(const TestCaller& caller,
 bool AccessMatrixTest::MakeOrganisations() {
   test_harness::DirectorySeed seed(suite_->store(), clock_);
   const std::pair<std::string, pv1::OrganisationType> organisations[] = {
-      {own_, pv1::PRIME_PROVIDER},     {granted_, pv1::SUB_CONTRACTOR},
-      {expired_, pv1::SUB_CONTRACTOR}, {withdrawn_, pv1::SUB_CONTRACTOR},
-      {other_, pv1::PARTNER_AGENCY},   {commissioner_, pv1::COMMISSIONER}};
+      {own_, pv1::PRIME_PROVIDER},      {granted_, pv1::SUB_CONTRACTOR},
+      {expired_, pv1::SUB_CONTRACTOR},  {withdrawn_, pv1::SUB_CONTRACTOR},
+      {other_, pv1::PARTNER_AGENCY},    {commissioner_, pv1::COMMISSIONER},
+      {receiver_, pv1::SUB_CONTRACTOR}, {bystander_, pv1::SUB_CONTRACTOR}};
   for (const auto& [id, type] : organisations) {
     absl::StatusOr<pv1::Organisation> made =
         seed.Organisation(OrganisationRequest(id, type));
@@ -1651,15 +2330,149 @@ std::string AccessMatrixTest::MakeFresh(Fresh fresh,
     }
     case Fresh::kJob:
       return StartJob(shared_.participant);
+    case Fresh::kDraftReferral:
+      return MakeReferral(pv1::DRAFT);
+    case Fresh::kSentReferral:
+      return MakeReferral(pv1::SENT);
+    case Fresh::kAcceptedReferral:
+      return MakeReferral(pv1::ACCEPTED);
+    case Fresh::kStartedReferral:
+      return MakeReferral(pv1::STARTED);
     case Fresh::kNone:
       break;
   }
   return "";
 }
 
-bool AccessMatrixTest::MakeFreshFixtures() {
+// ---- Issue 6's fixtures
+
+bool AccessMatrixTest::MakeAgreements() {
+  RandomIdSource ids(*clock_);
+  const storage::KeyHasher hasher(test_harness::kTestKeySecret);
+  partners::OrganisationDirectory directory(suite_->store(), *clock_, ids,
+                                            hasher);
+  partners::AgreementRecords agreements(suite_->store(), *clock_, ids,
+                                        directory);
+  auth::Caller seed;
+  seed.service = "bootstrap";
+  const auto failed = [](absl::string_view what, const absl::Status& status) {
+    ADD_FAILURE() << "fixture: " << what << ": " << status;
+    return false;
+  };
+  pv1::CreateContractRequest contract;
+  contract.set_contract_id(LastSegment(contract_));
+  *contract.mutable_contract() = ContractBody(commissioner_, own_, today_);
+  contract.set_request_id(UniqueId("req"));
+  absl::StatusOr<pv1::Contract> made =
+      agreements.CreateContract(seed, contract);
+  if (!made.ok()) return failed("contract", made.status());
+  shared_.contract = made->name();
+
+  pv1::CreateSubContractRequest sub;
+  sub.set_parent(shared_.contract);
+  *sub.mutable_sub_contract() = SubContractBody(receiver_, 50, today_);
+  sub.set_request_id(UniqueId("req"));
+  absl::StatusOr<pv1::SubContract> sub_made =
+      agreements.CreateSubContract(seed, sub);
+  if (!sub_made.ok()) return failed("sub-contract", sub_made.status());
+  shared_.sub_contract = sub_made->name();
+
+  pv1::CreateOutcomePaymentRequest payment;
+  payment.set_parent(shared_.sub_contract);
+  *payment.mutable_outcome_payment() = PaymentBody(Day0() - 1);
+  payment.set_request_id(UniqueId("req"));
+  absl::StatusOr<pv1::OutcomePayment> claimed =
+      agreements.CreateOutcomePayment(seed, payment);
+  if (!claimed.ok()) return failed("outcome payment", claimed.status());
+  shared_.payment = claimed->name();
+
+  pv1::CreateDataSharingAgreementRequest agreement;
+  *agreement.mutable_data_sharing_agreement() =
+      AgreementBody(own_, receiver_, clock_->Now() - absl::Hours(1));
+  agreement.mutable_data_sharing_agreement()->set_status(
+      pv1::DataSharingAgreement::ACTIVE);
+  agreement.set_request_id(UniqueId("req"));
+  absl::StatusOr<pv1::DataSharingAgreement> active =
+      agreements.CreateDataSharingAgreement(seed, agreement);
+  if (!active.ok()) return failed("data-sharing agreement", active.status());
+  shared_.agreement = active->name();
+
+  pv1::CreateServiceRequest service;
+  service.set_parent(OrganisationName(own_));
+  *service.mutable_service() = ServiceBody();
+  service.set_service_id(UniqueId("matrix-service"));
+  service.set_request_id(UniqueId("req"));
+  pv1::DirectoryService listed;
+  if (!Ok(stubs_->directory->CreateService(
+              OwnerContext(Owner(kContractManager)).get(), service, &listed),
+          "directory service")) {
+    return false;
+  }
+  shared_.directory_service = listed.name();
+  shared_.receiver = receiver_;
+  return true;
+}
+
+bool AccessMatrixTest::MakeReferralCase() {
+  const std::vector<v1::DataCategory> every(std::begin(kEveryCategory),
+                                            std::end(kEveryCategory));
+  for (std::string& participant : referral_cases_) {
+    participant = Enrol(contract_);
+    if (participant.empty() ||
+        GiveConsent(participant, v1::REFERRAL_SHARING, {receiver_}, every)
+            .empty()) {
+      return false;
+    }
+  }
+  referral_participant_ = referral_cases_[0];
+  return true;
+}
+
+bool AccessMatrixTest::MakeSharedReferrals() {
+  shared_.referral = MakeReferral(pv1::SENT);
+  shared_.draft_referral = MakeReferral(pv1::DRAFT);
+  return !shared_.referral.empty() && !shared_.draft_referral.empty();
+}
+
+std::string AccessMatrixTest::MakeReferral(pv1::ReferralState state) {
+  pv1::CreateReferralRequest create;
+  create.set_parent(OrganisationName(receiver_));
+  *create.mutable_referral() =
+      ReferralBody(referral_cases_[next_case_++ % kReferralCases]);
+  create.set_request_id(UniqueId("referral"));
+  create.set_send(state != pv1::DRAFT);
+  pv1::Referral referral;
+  if (!Ok(stubs_->referrals->CreateReferral(OwnerContext(Owner(kAdviser)).get(),
+                                            create, &referral),
+          "referral")) {
+    return "";
+  }
+  if (state == pv1::ACCEPTED || state == pv1::STARTED) {
+    pv1::AcceptReferralRequest accept;
+    accept.set_name(referral.name());
+    if (!Ok(stubs_->referrals->AcceptReferral(
+                OwnerContext(Receiver(kAdviser)).get(), accept, &referral),
+            "accept referral")) {
+      return "";
+    }
+  }
+  if (state == pv1::STARTED) {
+    pv1::StartReferralRequest start;
+    start.set_name(referral.name());
+    if (!Ok(stubs_->referrals->StartReferral(
+                OwnerContext(Receiver(kAdviser)).get(), start, &referral),
+            "start referral")) {
+      return "";
+    }
+  }
+  return referral.name();
+}
+
+bool AccessMatrixTest::MakeFreshFixtures(bool referrals) {
   for (const Row& row : Rows()) {
-    if (row.fresh == Fresh::kNone) continue;
+    if (row.fresh == Fresh::kNone || IsReferral(row.fresh) != referrals) {
+      continue;
+    }
     for (StaffRole role : kRoles) {
       for (Relationship relationship : kRelationships) {
         const std::string made = MakeFresh(row.fresh, relationship);
@@ -1677,6 +2490,7 @@ bool AccessMatrixTest::MakeFreshFixtures() {
 Target AccessMatrixTest::TargetFor(const Row& row, StaffRole role,
                                    absl::string_view where) {
   Target target = shared_;
+  target.new_contract_id = UniqueId("contract");
   if (row.fresh == Fresh::kNone) return target;
   const std::string& made = (*fresh_)[FreshKey(row, role, where)];
   switch (row.fresh) {
@@ -1691,6 +2505,12 @@ Target AccessMatrixTest::TargetFor(const Row& row, StaffRole role,
       break;
     case Fresh::kJob:
       target.job = made;
+      break;
+    case Fresh::kDraftReferral:
+    case Fresh::kSentReferral:
+    case Fresh::kAcceptedReferral:
+    case Fresh::kStartedReferral:
+      target.referral = made;
       break;
     case Fresh::kNone:
       break;
@@ -1710,10 +2530,28 @@ Target AccessMatrixTest::Ghost(const Target& target) {
   for (std::string* name :
        {&ghost.participant, &ghost.consent, &ghost.grant, &ghost.barrier,
         &ghost.plan, &ghost.agreed_plan, &ghost.contact, &ghost.job,
-        &ghost.case_review, &ghost.session, &ghost.staff_user}) {
+        &ghost.case_review, &ghost.session, &ghost.staff_user,
+        &ghost.directory_service}) {
     *name = absl::StrReplaceAll(*name, replacements);
   }
   ghost.organisation = ghost_organisation_;
+  // A receiver's inbox that does not exist, a referral of it that does not
+  // exist; a contract that does not exist, and what would hang under it.
+  ghost.receiver = ghost_organisation_;
+  for (std::string* name : {&ghost.referral, &ghost.draft_referral}) {
+    if (name->empty()) continue;
+    *name = absl::StrCat("organisations/", ghost_organisation_, "/referrals/",
+                         ghost_item_);
+  }
+  const std::vector<std::pair<std::string, std::string>> contract = {
+      {target.contract, absl::StrCat("contracts/", ghost_contract_)}};
+  for (std::string* name :
+       {&ghost.contract, &ghost.sub_contract, &ghost.payment}) {
+    if (!name->empty()) *name = absl::StrReplaceAll(*name, contract);
+  }
+  if (!ghost.agreement.empty()) {
+    ghost.agreement = absl::StrCat("dataSharingAgreements/", ghost_item_);
+  }
   return ghost;
 }
 
@@ -1721,7 +2559,9 @@ Target AccessMatrixTest::GhostItems(const Target& target) {
   Target ghost = target;
   for (std::string* name :
        {&ghost.consent, &ghost.grant, &ghost.barrier, &ghost.plan,
-        &ghost.agreed_plan, &ghost.contact, &ghost.job, &ghost.case_review}) {
+        &ghost.agreed_plan, &ghost.contact, &ghost.job, &ghost.case_review,
+        &ghost.referral, &ghost.draft_referral, &ghost.directory_service,
+        &ghost.sub_contract, &ghost.payment, &ghost.agreement}) {
     if (name->empty()) continue;
     *name = absl::StrCat(name->substr(0, name->rfind('/') + 1), ghost_item_);
   }
@@ -1730,13 +2570,26 @@ Target AccessMatrixTest::GhostItems(const Target& target) {
 
 std::string AccessMatrixTest::Blanked(std::string message,
                                       const Target& target) {
-  std::vector<std::string> ids = {ghost_participant_, ghost_session_,
+  // The shared contract's id is in the names of its participants too:
+  // blanked on both sides, as the ghost contract's.
+  std::vector<std::string> ids = {ghost_participant_,  ghost_session_,
                                   ghost_organisation_, ghost_item_,
-                                  target.organisation};
+                                  ghost_contract_,     LastSegment(contract_),
+                                  target.organisation, target.receiver};
   for (const std::string* name :
        {&target.participant, &target.consent, &target.grant, &target.barrier,
         &target.plan, &target.agreed_plan, &target.contact, &target.job,
-        &target.case_review, &target.session, &target.staff_user}) {
+        &target.case_review, &target.session, &target.staff_user,
+        &target.referral, &target.draft_referral, &target.directory_service,
+        &target.sub_contract, &target.payment, &target.agreement}) {
+    ids.push_back(LastSegment(*name));
+  }
+  // A refusal may name a record's parent (a payment's sub-contract) that
+  // the ghost target replaced but the request never used: the shared
+  // records' ids are blanked on both sides.
+  for (const std::string* name :
+       {&shared_.referral, &shared_.draft_referral, &shared_.directory_service,
+        &shared_.sub_contract, &shared_.payment, &shared_.agreement}) {
     ids.push_back(LastSegment(*name));
   }
   for (const std::string& id : ids) {
@@ -1748,9 +2601,10 @@ std::string AccessMatrixTest::Blanked(std::string message,
 // ---- The matrix
 
 // 53 methods of the participants service's ten services, 9 of partners, 1
-// of audit: counted by hand, so that a method added or lost shows here as
+// of audit, and issue 6's 14 of Referrals, 6 of ServiceDirectory and 15 of
+// Agreements: counted by hand, so that a method added or lost shows here as
 // well as in TheTableHasOneRowPerMethodServed.
-constexpr int kMethods = 53 + 9 + 1;
+constexpr int kMethods = 53 + 9 + 1 + 14 + 6 + 15;
 constexpr int kCells = kMethods * 6 * 6;
 
 std::string Got(Outcome got, const Answer& answer) {
@@ -1776,7 +2630,7 @@ TEST_F(AccessMatrixTest, EveryMethodRoleAndRelationshipAsTheTableSays) {
   for (const Row& row : rows) {
     for (StaffRole role : kRoles) {
       for (Relationship relationship : kRelationships) {
-        Cell cell{role, relationship, CallerFor(role, relationship),
+        Cell cell{role, relationship, CallerFor(role, relationship, row),
                   TargetFor(row, role, NameOf(relationship)),
                   row.reach == Reach::kEquality};
         const Answer answer = row.call(cell);
@@ -1908,17 +2762,26 @@ Outcome ExpectedForAnotherTeam(const Row& row) {
     case Reach::kOnboard:
     case Reach::kService:
       return Outcome::kDenied;
+    // The sender must reach the participant it refers: a team leader's
+    // reach is their team's.
+    case Reach::kRefer:
+      return Outcome::kDenied;
+    // Organisations' records, not a team's.
+    case Reach::kContractParties:
+    case Reach::kContractList:
+    case Reach::kPartyList:
+      return Outcome::kOk;
   }
   return Outcome::kOther;
 }
 
 TEST_F(AccessMatrixTest, ATeamLeaderOfAnotherTeamReachesNoneOfItsParticipants) {
-  TestCaller caller = CallerFor(kTeamLeader, Relationship::kOwn);
-  caller.user = "matrix-other-team-leader";
-  caller.team = "team-elsewhere";
   int checked = 0;
   std::vector<std::string> wrong;
   for (const Row& row : Rows()) {
+    TestCaller caller = CallerFor(kTeamLeader, Relationship::kOwn, row);
+    caller.user = "matrix-other-team-leader";
+    caller.team = "team-elsewhere";
     Cell cell{kTeamLeader, Relationship::kOwn, caller,
               TargetFor(row, kTeamLeader, kAnotherTeam),
               row.reach == Reach::kEquality};

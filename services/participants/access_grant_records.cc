@@ -15,6 +15,22 @@
 namespace employability::participants {
 namespace {
 
+// Removes the oldest grant that is revoked or past its end; false when every
+// grant still stands (or is still to start).
+bool DropOldestEnded(
+    absl::Time now,
+    google::protobuf::RepeatedPtrField<v1::AccessGrant>& grants) {
+  for (int i = 0; i < grants.size(); ++i) {
+    const v1::AccessGrant& grant = grants[i];
+    if (grant.has_revoke_time() ||
+        FromProtoTimestamp(grant.end_time()) <= now) {
+      grants.DeleteSubrange(i, 1);
+      return true;
+    }
+  }
+  return false;
+}
+
 // Grants are named like the items of a case, though kept in one record.
 constexpr ItemKind kGrantNames{"access-grant", "accessGrants", v1::IDENTITY};
 
@@ -247,6 +263,11 @@ absl::StatusOr<std::optional<v1::AccessGrant>> AccessGrantRecords::AddOnce(
         return Shown(held);
       }
     }
+  }
+  if (loaded.grants.access_grants_size() >= kMaxGrantsPerParticipant) {
+    // The oldest grant that no longer stands makes room: its making and
+    // ending stay in the event stream and the audit trail.
+    DropOldestEnded(files_.Now(), *loaded.grants.mutable_access_grants());
   }
   if (loaded.grants.access_grants_size() >= kMaxGrantsPerParticipant) {
     return absl::FailedPreconditionError(absl::StrCat(

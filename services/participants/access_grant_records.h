@@ -25,7 +25,9 @@
 namespace employability::participants {
 
 // Grants kept per participant, revoked and expired ones included: a
-// participant is referred a handful of times, not hundreds.
+// participant is referred a handful of times, not hundreds. A new grant at
+// the limit replaces the oldest one that has ended; only a participant with
+// this many standing grants is refused another.
 inline constexpr int kMaxGrantsPerParticipant = 100;
 
 // Checks and normalises a grant as asked for (`prefix` is its path in the

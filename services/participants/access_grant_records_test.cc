@@ -786,5 +786,36 @@ TEST_F(AccessGrantsTest, EventGrantsAreOncePerSourceReference) {
   EXPECT_EQ(GetAs(partner_, p.name()).code(), Code::kPermissionDenied);
 }
 
+// A participant referred again and again: ended grants make room for new
+// ones, so an accepted referral always opens the record; only grants that
+// all still stand fill the list.
+TEST_F(AccessGrantsTest, EndedGrantsMakeRoomAtTheLimit) {
+  v1::Participant p = Enrol();
+  Consent(p, v1::REFERRAL_SHARING, {v1::IDENTITY});
+  const ParticipantName name = *ParseParticipantName("name", p.name());
+  const auth::Caller partners = Service("partners");
+  v1::AccessGrant grant;
+  grant.set_organisation("partner-east");
+  grant.set_purpose(v1::REFERRAL_SHARING);
+  grant.add_data_categories(v1::IDENTITY);
+  *grant.mutable_end_time() =
+      ToProtoTimestamp(clock_.Now() + absl::Hours(24 * 90));
+  grant.set_source(v1::REFERRAL_ACCEPTED);
+  for (int i = 0; i < kMaxGrantsPerParticipant; ++i) {
+    grant.set_source_reference(absl::StrCat("referral-", i));
+    ASSERT_TRUE(grants_.Grant(partners, name, grant).ok()) << i;
+  }
+  grant.set_source_reference("referral-full");
+  EXPECT_EQ(grants_.Grant(partners, name, grant).status().code(),
+            Code::kFailedPrecondition);
+
+  ASSERT_EQ(*grants_.RevokeFor(partners, name, "referral-7"), 1);
+  auto made = grants_.Grant(partners, name, grant);
+  ASSERT_TRUE(made.ok()) << made.status();
+  EXPECT_EQ(GrantsListed(p, /*include_inactive=*/true),
+            kMaxGrantsPerParticipant);
+  EXPECT_EQ(GrantsListed(p), kMaxGrantsPerParticipant);  // all standing
+}
+
 }  // namespace
 }  // namespace employability::participants

@@ -5,7 +5,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -13,17 +12,13 @@
 #include "common/idempotency/idempotency.h"
 #include "common/logging/log.h"
 #include "common/status/macros.h"
-#include "common/status/page_token.h"
 #include "common/status/validation.h"
 #include "common/time/proto_time.h"
 #include "common/validation/dates.h"
-#include "common/validation/postcode.h"
-#include "google/protobuf/util/message_differencer.h"
 
 namespace employability::partners {
 namespace {
 
-using google::protobuf::util::MessageDifferencer;
 using storage::Batch;
 using storage::BatchResult;
 using storage::KeySpace;
@@ -51,55 +46,9 @@ constexpr char kPaymentsSegment[] = "outcomePayments";
 constexpr char kParticipantsSegment[] = "participants";
 constexpr char kAgreementsPrefix[] = "dataSharingAgreements/";
 constexpr char kEverySubContract[] = "-";
-constexpr int kMaxAreas = 500;
 constexpr int kMaxShare = 100;
-// Work per List call is bounded: a sparse filter returns a short page (and
-// a token) rather than reading the whole index.
-constexpr int kListRounds = 4;
 // Agreements between one pair of organisations: read in pages this size.
 constexpr int kPairPage = 100;
-
-// ---- Records
-
-std::string VersionTag(int64_t version) { return absl::StrCat(version); }
-
-template <typename Message>
-absl::StatusOr<Message> Decode(const storage::Record& record) {
-  Message message;
-  if (!message.ParseFromString(record.value)) {
-    return absl::DataLossError("a stored record is unreadable");
-  }
-  message.set_etag(VersionTag(record.version));
-  return message;
-}
-
-// What is stored: the message without its etag (the version is the etag).
-template <typename Message>
-std::string Encode(Message message) {
-  message.clear_etag();
-  return message.SerializeAsString();
-}
-
-absl::Status Conflict(absl::string_view what) {
-  return absl::AbortedError(
-      absl::StrCat("the ", what, " kept changing while this call ran; retry"));
-}
-
-absl::Status StaleEtag(absl::string_view field, absl::string_view what) {
-  return absl::AbortedError(absl::StrCat(
-      field, ": the ", what,
-      " changed since it was read; read it again and reapply the change"));
-}
-
-// A digest of a List request's filters (not its page), binding a page token
-// to the query it was issued for.
-template <typename Request>
-std::string QueryDigest(Request request) {
-  request.clear_page_token();
-  request.clear_page_size();
-  return absl::BytesToHexString(idempotency::Fingerprint(request))
-      .substr(0, 12);
-}
 
 // ---- Names
 
@@ -202,27 +151,6 @@ absl::StatusOr<std::string> ParseAgreementName(absl::string_view field,
 
 // ---- Field checks shared by the records
 
-// Upper case, each district once, in the order first given.
-absl::Status NormaliseAreas(
-    absl::string_view field,
-    google::protobuf::RepeatedPtrField<std::string>& areas) {
-  if (areas.size() > kMaxAreas) {
-    return InvalidField(
-        field, absl::StrCat("must list at most ", kMaxAreas, " districts"));
-  }
-  std::vector<std::string> kept;
-  std::set<std::string> seen;
-  for (int i = 0; i < areas.size(); ++i) {
-    ASSIGN_OR_RETURN(std::string district,
-                     validation::NormalisePostcodeDistrict(
-                         absl::StrCat(field, "[", i, "]"), areas[i]));
-    if (seen.insert(district).second) kept.push_back(std::move(district));
-  }
-  areas.Clear();
-  for (std::string& district : kept) areas.Add(std::move(district));
-  return absl::OkStatus();
-}
-
 absl::Status CheckStandards(absl::string_view prefix,
                             const v1::ServiceStandards& standards) {
   const std::pair<const char*, int> fields[] = {
@@ -323,8 +251,8 @@ absl::Status NormaliseContract(absl::string_view prefix, v1::Contract& c) {
   RETURN_IF_ERROR(CheckText(FieldPath(prefix, "contract_area"),
                             c.contract_area(), kMaxDisplayName,
                             /*required=*/false));
-  RETURN_IF_ERROR(NormaliseAreas(FieldPath(prefix, "area_districts"),
-                                 *c.mutable_area_districts()));
+  RETURN_IF_ERROR(stored::NormaliseAreas(FieldPath(prefix, "area_districts"),
+                                         *c.mutable_area_districts()));
   if (c.nation() == v1::NATION_UNSPECIFIED) {
     return RequiredField(FieldPath(prefix, "nation"));
   }
@@ -619,16 +547,9 @@ bool InForceAt(const Dsa& a, absl::Time at) {
 
 // ---- Updates
 
-// The fields an update may name, and how to copy each from the request.
-template <typename Message>
-using FieldCopy = void (*)(const Message&, Message&);
-
-template <typename Message>
-using FieldCopies = std::vector<std::pair<std::string, FieldCopy<Message>>>;
-
 // The service_standards paths, for both kinds of contract.
 template <typename M>
-void AddStandardsFields(FieldCopies<M>& fields) {
+void AddStandardsFields(stored::FieldCopies<M>& fields) {
   fields.push_back({"service_standards", [](const M& f, M& t) {
                       *t.mutable_service_standards() = f.service_standards();
                     }});
@@ -649,10 +570,10 @@ void AddStandardsFields(FieldCopies<M>& fields) {
        }});
 }
 
-const FieldCopies<v1::Contract>& ContractFields() {
+const stored::FieldCopies<v1::Contract>& ContractFields() {
   using C = v1::Contract;
   static const auto* fields = [] {
-    auto* f = new FieldCopies<C>{
+    auto* f = new stored::FieldCopies<C>{
         {"display_name",
          [](const C& f, C& t) { t.set_display_name(f.display_name()); }},
         {"programme", [](const C& f, C& t) { t.set_programme(f.programme()); }},
@@ -681,10 +602,10 @@ const FieldCopies<v1::Contract>& ContractFields() {
   return *fields;
 }
 
-const FieldCopies<v1::SubContract>& SubContractFields() {
+const stored::FieldCopies<v1::SubContract>& SubContractFields() {
   using S = v1::SubContract;
   static const auto* fields = [] {
-    auto* f = new FieldCopies<S>{
+    auto* f = new stored::FieldCopies<S>{
         {"start_date",
          [](const S& f, S& t) { *t.mutable_start_date() = f.start_date(); }},
         {"end_date",
@@ -707,9 +628,9 @@ const FieldCopies<v1::SubContract>& SubContractFields() {
   return *fields;
 }
 
-const FieldCopies<v1::OutcomePayment>& PaymentFields() {
+const stored::FieldCopies<v1::OutcomePayment>& PaymentFields() {
   using P = v1::OutcomePayment;
-  static const auto* fields = new FieldCopies<P>{
+  static const auto* fields = new stored::FieldCopies<P>{
       {"paid_date",
        [](const P& f, P& t) {
          if (f.has_paid_date()) {
@@ -724,8 +645,8 @@ const FieldCopies<v1::OutcomePayment>& PaymentFields() {
   return *fields;
 }
 
-const FieldCopies<Dsa>& AgreementFields() {
-  static const auto* fields = new FieldCopies<Dsa>{
+const stored::FieldCopies<Dsa>& AgreementFields() {
+  static const auto* fields = new stored::FieldCopies<Dsa>{
       {"purpose", [](const Dsa& f, Dsa& t) { t.set_purpose(f.purpose()); }},
       {"data_categories",
        [](const Dsa& f, Dsa& t) {
@@ -750,46 +671,6 @@ const FieldCopies<Dsa>& AgreementFields() {
       {"status", [](const Dsa& f, Dsa& t) { t.set_status(f.status()); }},
   };
   return *fields;
-}
-
-template <typename Message>
-std::set<std::string> Updatable(const FieldCopies<Message>& fields) {
-  std::set<std::string> names;
-  for (const auto& [name, copy] : fields) names.insert(name);
-  return names;
-}
-
-template <typename Message>
-FieldCopy<Message> CopyOf(const FieldCopies<Message>& fields,
-                          const std::string& path) {
-  for (const auto& [name, copy] : fields) {
-    if (name == path) return copy;
-  }
-  return nullptr;  // not reached: paths are checked against the same table
-}
-
-// `paths` copied from `from` onto `to`.
-template <typename Message>
-void Apply(const FieldCopies<Message>& fields,
-           const std::set<std::string>& paths, const Message& from,
-           Message& to) {
-  for (const std::string& path : paths) CopyOf(fields, path)(from, to);
-}
-
-// The paths whose value differs between `before` and `after`: what an
-// event reports as changed.
-template <typename Message>
-std::vector<std::string> ChangedPaths(const FieldCopies<Message>& fields,
-                                      const std::set<std::string>& paths,
-                                      const Message& before,
-                                      const Message& after) {
-  std::vector<std::string> changed;
-  for (const std::string& path : paths) {
-    Message probe = before;
-    CopyOf(fields, path)(after, probe);
-    if (!MessageDifferencer::Equals(probe, before)) changed.push_back(path);
-  }
-  return changed;
 }
 
 // ACTIVE may become ENDED; ENDED is final.
@@ -866,7 +747,7 @@ AgreementRecords::AgreementRecords(storage::Store& store, const Clock& clock,
       clock_(clock),
       ids_(ids),
       directory_(directory),
-      events_(kServiceKeyspace, clock, ids) {
+      events_(store, clock, ids) {
   if (!absl::LoadTimeZone("Europe/London", &london_)) {
     EMP_LOG(WARNING) << "no tzdata for Europe/London; dates use UTC";
     london_ = absl::UTCTimeZone();
@@ -885,74 +766,23 @@ absl::CivilDay AgreementRecords::Today() const {
   return absl::ToCivilDay(clock_.Now(), london_);
 }
 
-absl::Status AgreementRecords::AppendEvent(
-    Batch& batch, const auth::Caller& caller, const std::string& tenancy,
-    const std::string& aggregate, int64_t version,
-    const google::protobuf::Message& payload) {
-  RETURN_IF_ERROR(events_.RegisterStream(store_, tenancy));
-  events_.Append(batch,
-                 events::EventContext{tenancy, aggregate, caller.organisation,
-                                      caller.user, version},
-                 payload);
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::string> AgreementRecords::Page(
-    const KeyOf& key_of, const std::string& index,
-    const std::string& page_token, const std::string& digest, int page_size,
-    const Take& take) {
-  std::string cursor;
-  if (!page_token.empty()) {
-    ASSIGN_OR_RETURN(cursor, DecodePageToken("page_token", page_token, digest));
-  }
-  int kept = 0;
-  for (int round = 0; round < kListRounds; ++round) {
-    // One more than the page needs: whether a next page exists.
-    const int want = page_size - kept + 1;
-    ASSIGN_OR_RETURN(std::vector<std::string> members,
-                     store_.IndexRange(index, cursor, want));
-    std::vector<std::string> keys;
-    for (const std::string& member : members) keys.push_back(key_of(member));
-    ASSIGN_OR_RETURN(std::vector<std::optional<storage::Record>> records,
-                     store_.GetMany(keys));
-    for (size_t i = 0; i < members.size(); ++i) {
-      if (kept == page_size) return EncodePageToken(cursor, digest);
-      cursor = members[i];
-      if (!records[i].has_value()) continue;  // gone since the index was read
-      ASSIGN_OR_RETURN(bool took, take(members[i], *records[i]));
-      if (took) ++kept;
-    }
-    if (static_cast<int>(members.size()) < want) return std::string();
-  }
-  return EncodePageToken(cursor, digest);
-}
-
 // ---- Loading
 
 absl::StatusOr<AgreementRecords::Loaded<v1::Contract>>
 AgreementRecords::LoadContract(absl::string_view field, const std::string& id) {
-  ASSIGN_OR_RETURN(std::optional<storage::Record> record,
-                   store_.Get(GlobalKeys().Record(kContract, id)));
-  if (!record.has_value()) {
-    return absl::NotFoundError(
-        absl::StrCat(field, ": contract ", ContractName(id), " not found"));
-  }
-  ASSIGN_OR_RETURN(v1::Contract contract, Decode<v1::Contract>(*record));
-  return Loaded<v1::Contract>{std::move(contract), record->version};
+  return stored::Load<v1::Contract>(
+      store_, GlobalKeys().Record(kContract, id),
+      absl::StrCat(field, ": contract ", ContractName(id), " not found"));
 }
 
 absl::StatusOr<AgreementRecords::Loaded<v1::SubContract>>
 AgreementRecords::LoadSubContract(absl::string_view field,
                                   const std::string& contract,
                                   const std::string& id) {
-  ASSIGN_OR_RETURN(std::optional<storage::Record> record,
-                   store_.Get(ContractKeys(contract).Record(kSubContract, id)));
-  if (!record.has_value()) {
-    return absl::NotFoundError(absl::StrCat(
-        field, ": sub-contract ", SubContractName(contract, id), " not found"));
-  }
-  ASSIGN_OR_RETURN(v1::SubContract sub, Decode<v1::SubContract>(*record));
-  return Loaded<v1::SubContract>{std::move(sub), record->version};
+  return stored::Load<v1::SubContract>(
+      store_, ContractKeys(contract).Record(kSubContract, id),
+      absl::StrCat(field, ": sub-contract ", SubContractName(contract, id),
+                   " not found"));
 }
 
 absl::StatusOr<AgreementRecords::Loaded<v1::OutcomePayment>>
@@ -960,50 +790,24 @@ AgreementRecords::LoadOutcomePayment(absl::string_view field,
                                      const std::string& contract,
                                      const std::string& sub_contract,
                                      const std::string& id) {
-  ASSIGN_OR_RETURN(std::optional<storage::Record> record,
-                   store_.Get(ContractKeys(contract).Child(kOutcomePayment,
-                                                           sub_contract, id)));
-  if (!record.has_value()) {
-    return absl::NotFoundError(
-        absl::StrCat(field, ": outcome payment ",
-                     PaymentName(contract, sub_contract, id), " not found"));
-  }
-  ASSIGN_OR_RETURN(v1::OutcomePayment payment,
-                   Decode<v1::OutcomePayment>(*record));
-  return Loaded<v1::OutcomePayment>{std::move(payment), record->version};
+  return stored::Load<v1::OutcomePayment>(
+      store_, ContractKeys(contract).Child(kOutcomePayment, sub_contract, id),
+      absl::StrCat(field, ": outcome payment ",
+                   PaymentName(contract, sub_contract, id), " not found"));
 }
 
 absl::StatusOr<AgreementRecords::Loaded<Dsa>> AgreementRecords::LoadAgreement(
     absl::string_view field, const std::string& id) {
-  ASSIGN_OR_RETURN(std::optional<storage::Record> record,
-                   store_.Get(GlobalKeys().Record(kDsa, id)));
-  if (!record.has_value()) {
-    return absl::NotFoundError(absl::StrCat(field, ": data-sharing agreement ",
-                                            AgreementName(id), " not found"));
-  }
-  ASSIGN_OR_RETURN(Dsa agreement, Decode<Dsa>(*record));
-  return Loaded<Dsa>{std::move(agreement), record->version};
-}
-
-absl::StatusOr<v1::Organisation> AgreementRecords::Organisation(
-    absl::string_view field, const std::string& id) {
-  auth::Caller service;
-  service.service = kServiceKeyspace;
-  v1::GetOrganisationRequest request;
-  request.set_name(absl::StrCat("organisations/", id));
-  absl::StatusOr<v1::Organisation> organisation =
-      directory_.GetOrganisation(service, request);
-  if (absl::IsNotFound(organisation.status())) {
-    return absl::NotFoundError(
-        absl::StrCat(field, ": organisation ", request.name(), " not found"));
-  }
-  return organisation;
+  return stored::Load<Dsa>(store_, GlobalKeys().Record(kDsa, id),
+                           absl::StrCat(field, ": data-sharing agreement ",
+                                        AgreementName(id), " not found"));
 }
 
 absl::Status AgreementRecords::CheckOrganisationIs(
     absl::string_view field, const std::string& id,
     const std::set<v1::OrganisationType>& types, bool must_be_active) {
-  ASSIGN_OR_RETURN(v1::Organisation organisation, Organisation(field, id));
+  ASSIGN_OR_RETURN(v1::Organisation organisation,
+                   directory_.ReadOrganisation(field, id));
   if (!types.count(organisation.type())) {
     std::vector<std::string> names;
     for (v1::OrganisationType type : types) {
@@ -1152,17 +956,17 @@ absl::StatusOr<v1::Contract> AgreementRecords::CreateContract(
       batch, keys.Idempotency(caller.organisation, request.request_id()),
       fingerprint, first);
   batch.ExpectAbsent(keys.Record(kContract, id));
-  batch.Put(keys.Record(kContract, id), Encode(contract));
+  batch.Put(keys.Record(kContract, id), stored::Encode(contract));
   batch.IndexAdd(keys.Index(kContracts), id);
   batch.IndexAdd(keys.Index(kContractsOf, contract.commissioner()), id);
   batch.IndexAdd(keys.Index(kContractsOf, contract.prime_provider()), id);
   v1::ContractCreated created;
   *created.mutable_facts() = FactsOf(contract);
-  RETURN_IF_ERROR(AppendEvent(batch, caller, kDirectoryTenancy, contract.name(),
-                              1, created));
+  RETURN_IF_ERROR(events_.Append(batch, caller, kDirectoryTenancy,
+                                 contract.name(), 1, created));
   ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
   if (result.committed) {
-    contract.set_etag(VersionTag(1));
+    contract.set_etag(stored::VersionTag(1));
     return contract;
   }
   if (result.failed_step == guard) {
@@ -1202,16 +1006,18 @@ absl::StatusOr<v1::ListContractsResponse> AgreementRecords::ListContracts(
   v1::ListContractsResponse response;
   ASSIGN_OR_RETURN(
       std::string next,
-      Page([&](const std::string& id) { return keys.Record(kContract, id); },
-           index, request.page_token(), QueryDigest(request), page_size,
-           [&](const std::string&,
-               const storage::Record& record) -> absl::StatusOr<bool> {
-             ASSIGN_OR_RETURN(v1::Contract contract,
-                              Decode<v1::Contract>(record));
-             ASSIGN_OR_RETURN(bool seen, MaySeeContract(caller, contract));
-             if (seen) *response.add_contracts() = std::move(contract);
-             return seen;
-           }));
+      stored::Page(
+          store_,
+          [&](const std::string& id) { return keys.Record(kContract, id); },
+          index, request.page_token(), stored::QueryDigest(request), page_size,
+          [&](const std::string&,
+              const storage::Record& record) -> absl::StatusOr<bool> {
+            ASSIGN_OR_RETURN(v1::Contract contract,
+                             stored::Decode<v1::Contract>(record));
+            ASSIGN_OR_RETURN(bool seen, MaySeeContract(caller, contract));
+            if (seen) *response.add_contracts() = std::move(contract);
+            return seen;
+          }));
   response.set_next_page_token(std::move(next));
   return response;
 }
@@ -1223,13 +1029,10 @@ absl::StatusOr<v1::Contract> AgreementRecords::UpdateContract(
       ParseContractName("contract.name", request.contract().name()));
   ASSIGN_OR_RETURN(
       std::set<std::string> paths,
-      UpdatePaths(request.update_mask(), Updatable(ContractFields())));
-  for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
-    ASSIGN_OR_RETURN(std::optional<v1::Contract> updated,
-                     UpdateContractOnce(caller, request, id, paths));
-    if (updated.has_value()) return *std::move(updated);
-  }
-  return Conflict("contract");
+      UpdatePaths(request.update_mask(), stored::Updatable(ContractFields())));
+  return stored::WriteWithRetries<v1::Contract>("contract", [&] {
+    return UpdateContractOnce(caller, request, id, paths);
+  });
 }
 
 absl::StatusOr<std::optional<v1::Contract>>
@@ -1240,18 +1043,17 @@ AgreementRecords::UpdateContractOnce(const auth::Caller& caller,
   ASSIGN_OR_RETURN(Loaded<v1::Contract> loaded,
                    ContractFor(caller, "contract.name", id, Need::kChange));
   const v1::Contract& before = loaded.message;
-  const std::string& etag = request.contract().etag();
-  if (!etag.empty() && etag != before.etag()) {
-    return StaleEtag("contract.etag", "contract");
-  }
+  const stored::NamedEtag etag{request.contract().etag(), "contract.etag",
+                               "contract"};
+  RETURN_IF_ERROR(etag.Check(before.etag()));
   v1::Contract after = before;
-  Apply(ContractFields(), paths, request.contract(), after);
+  stored::Apply(ContractFields(), paths, request.contract(), after);
   RETURN_IF_ERROR(NormaliseContract("contract", after));
   RETURN_IF_ERROR(CheckEndedIsFinal("contract.state", "contract",
                                     before.state(), after.state(),
                                     v1::Contract::ACTIVE, v1::Contract::ENDED));
   const std::vector<std::string> changed =
-      ChangedPaths(ContractFields(), paths, before, after);
+      stored::ChangedPaths(ContractFields(), paths, before, after);
   // Nothing to write: no new version, no event, the record as it is.
   if (changed.empty()) return after;
   *after.mutable_update_time() = ToProtoTimestamp(clock_.Now());
@@ -1260,19 +1062,13 @@ AgreementRecords::UpdateContractOnce(const auth::Caller& caller,
   const int64_t version = loaded.version + 1;
   Batch batch;
   batch.ExpectVersion(key, loaded.version);
-  batch.Put(key, Encode(after));
+  batch.Put(key, stored::Encode(after));
   v1::ContractUpdated updated;
   *updated.mutable_facts() = FactsOf(after);
   for (const std::string& path : changed) updated.add_changed_fields(path);
-  RETURN_IF_ERROR(AppendEvent(batch, caller, kDirectoryTenancy, after.name(),
-                              version, updated));
-  ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
-  if (result.committed) {
-    after.set_etag(VersionTag(version));
-    return after;
-  }
-  if (!etag.empty()) return StaleEtag("contract.etag", "contract");
-  return std::nullopt;  // someone else wrote first: read again and retry
+  RETURN_IF_ERROR(events_.Append(batch, caller, kDirectoryTenancy, after.name(),
+                                 version, updated));
+  return stored::CommitUpdate(store_, batch, std::move(after), version, etag);
 }
 
 // ---- The contracted share
@@ -1358,13 +1154,10 @@ absl::StatusOr<v1::SubContract> AgreementRecords::CreateSubContract(
                                       {v1::SUB_CONTRACTOR, v1::PARTNER_AGENCY},
                                       /*must_be_active=*/true));
   const std::string id = ids_.NewId();
-  for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
-    ASSIGN_OR_RETURN(
-        std::optional<v1::SubContract> created,
-        CreateSubContractOnce(caller, request, contract, id, proposed));
-    if (created.has_value()) return *std::move(created);
-  }
-  return Conflict("contract's sub-contracts");
+  return stored::WriteWithRetries<v1::SubContract>(
+      "contract's sub-contracts", [&] {
+        return CreateSubContractOnce(caller, request, contract, id, proposed);
+      });
 }
 
 absl::StatusOr<std::optional<v1::SubContract>>
@@ -1394,16 +1187,17 @@ AgreementRecords::CreateSubContractOnce(
   RETURN_IF_ERROR(MoveShareTotal(batch, contract, share, ActiveShare(sub),
                                  "sub_contract.contracted_share_percent"));
   batch.ExpectAbsent(keys.Record(kSubContract, id));
-  batch.Put(keys.Record(kSubContract, id), Encode(sub));
+  batch.Put(keys.Record(kSubContract, id), stored::Encode(sub));
   batch.IndexAdd(keys.Index(kSubContracts), id);
   batch.IndexAdd(keys.Index(kSubContractOf, sub.sub_contractor()), id);
   v1::SubContractCreated created;
   *created.mutable_facts() = FactsOf(sub, parent.message);
-  RETURN_IF_ERROR(AppendEvent(batch, caller, storage::ContractTenancy(contract),
-                              sub.name(), 1, created));
+  RETURN_IF_ERROR(events_.Append(batch, caller,
+                                 storage::ContractTenancy(contract), sub.name(),
+                                 1, created));
   ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
   if (result.committed) {
-    sub.set_etag(VersionTag(1));
+    sub.set_etag(stored::VersionTag(1));
     return sub;
   }
   if (result.failed_step == guard) {
@@ -1445,15 +1239,17 @@ absl::StatusOr<v1::ListSubContractsResponse> AgreementRecords::ListSubContracts(
   v1::ListSubContractsResponse response;
   ASSIGN_OR_RETURN(
       std::string next,
-      Page([&](const std::string& id) { return keys.Record(kSubContract, id); },
-           index, request.page_token(), QueryDigest(request), page_size,
-           [&](const std::string&,
-               const storage::Record& record) -> absl::StatusOr<bool> {
-             ASSIGN_OR_RETURN(v1::SubContract sub,
-                              Decode<v1::SubContract>(record));
-             *response.add_sub_contracts() = std::move(sub);
-             return true;
-           }));
+      stored::Page(
+          store_,
+          [&](const std::string& id) { return keys.Record(kSubContract, id); },
+          index, request.page_token(), stored::QueryDigest(request), page_size,
+          [&](const std::string&,
+              const storage::Record& record) -> absl::StatusOr<bool> {
+            ASSIGN_OR_RETURN(v1::SubContract sub,
+                             stored::Decode<v1::SubContract>(record));
+            *response.add_sub_contracts() = std::move(sub);
+            return true;
+          }));
   response.set_next_page_token(std::move(next));
   return response;
 }
@@ -1463,16 +1259,13 @@ absl::StatusOr<v1::SubContract> AgreementRecords::UpdateSubContract(
   ASSIGN_OR_RETURN(
       SubContractRef ref,
       ParseSubContractName("sub_contract.name", request.sub_contract().name()));
-  ASSIGN_OR_RETURN(
-      std::set<std::string> paths,
-      UpdatePaths(request.update_mask(), Updatable(SubContractFields())));
-  for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
-    ASSIGN_OR_RETURN(std::optional<v1::SubContract> updated,
-                     UpdateSubContractOnce(caller, request, ref.contract,
-                                           ref.sub_contract, paths));
-    if (updated.has_value()) return *std::move(updated);
-  }
-  return Conflict("sub-contract");
+  ASSIGN_OR_RETURN(std::set<std::string> paths,
+                   UpdatePaths(request.update_mask(),
+                               stored::Updatable(SubContractFields())));
+  return stored::WriteWithRetries<v1::SubContract>("sub-contract", [&] {
+    return UpdateSubContractOnce(caller, request, ref.contract,
+                                 ref.sub_contract, paths);
+  });
 }
 
 absl::StatusOr<std::optional<v1::SubContract>>
@@ -1484,18 +1277,17 @@ AgreementRecords::UpdateSubContractOnce(
       SubContractOf found,
       SubContractFor(caller, "sub_contract.name", contract, id, Need::kChange));
   const v1::SubContract& before = found.sub_contract.message;
-  const std::string& etag = request.sub_contract().etag();
-  if (!etag.empty() && etag != before.etag()) {
-    return StaleEtag("sub_contract.etag", "sub-contract");
-  }
+  const stored::NamedEtag etag{request.sub_contract().etag(),
+                               "sub_contract.etag", "sub-contract"};
+  RETURN_IF_ERROR(etag.Check(before.etag()));
   v1::SubContract after = before;
-  Apply(SubContractFields(), paths, request.sub_contract(), after);
+  stored::Apply(SubContractFields(), paths, request.sub_contract(), after);
   RETURN_IF_ERROR(NormaliseSubContract("sub_contract", after));
   RETURN_IF_ERROR(CheckEndedIsFinal(
       "sub_contract.state", "sub-contract", before.state(), after.state(),
       v1::SubContract::ACTIVE, v1::SubContract::ENDED));
   const std::vector<std::string> changed =
-      ChangedPaths(SubContractFields(), paths, before, after);
+      stored::ChangedPaths(SubContractFields(), paths, before, after);
   if (changed.empty()) return after;  // nothing to write
   RETURN_IF_ERROR(
       CheckWithinContract("sub_contract", after, found.contract.message));
@@ -1512,21 +1304,22 @@ AgreementRecords::UpdateSubContractOnce(
     RETURN_IF_ERROR(MoveShareTotal(batch, contract, share, delta,
                                    "sub_contract.contracted_share_percent"));
   }
-  batch.Put(key, Encode(after));
+  batch.Put(key, stored::Encode(after));
   v1::SubContractUpdated updated;
   *updated.mutable_facts() = FactsOf(after, found.contract.message);
   for (const std::string& path : changed) updated.add_changed_fields(path);
-  RETURN_IF_ERROR(AppendEvent(batch, caller, storage::ContractTenancy(contract),
-                              after.name(), version, updated));
+  RETURN_IF_ERROR(events_.Append(batch, caller,
+                                 storage::ContractTenancy(contract),
+                                 after.name(), version, updated));
   ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
   if (result.committed) {
-    after.set_etag(VersionTag(version));
+    after.set_etag(stored::VersionTag(version));
     return after;
   }
   // The share total moving is not the caller's stale read: retry even with
   // an etag, which the next round checks again.
-  if (!etag.empty() && result.failed_step == 0) {
-    return StaleEtag("sub_contract.etag", "sub-contract");
+  if (!etag.given.empty() && result.failed_step == 0) {
+    return stored::StaleEtag(etag.field, etag.what);
   }
   return std::nullopt;
 }
@@ -1569,19 +1362,19 @@ absl::StatusOr<v1::OutcomePayment> AgreementRecords::CreateOutcomePayment(
       batch, keys.Idempotency(caller.organisation, request.request_id()),
       fingerprint, first);
   batch.ExpectAbsent(key);
-  batch.Put(key, Encode(payment));
+  batch.Put(key, stored::Encode(payment));
   batch.IndexAdd(keys.Index(kOutcomePayments, ref.sub_contract), id);
   batch.IndexAdd(keys.Index(kOutcomePayments),
                  absl::StrCat(ref.sub_contract, ":", id));
   v1::OutcomePaymentClaimed claimed;
   *claimed.mutable_facts() =
       FactsOf(payment, found.sub_contract.message, found.contract.message);
-  RETURN_IF_ERROR(AppendEvent(batch, caller,
-                              storage::ContractTenancy(ref.contract),
-                              payment.name(), 1, claimed));
+  RETURN_IF_ERROR(events_.Append(batch, caller,
+                                 storage::ContractTenancy(ref.contract),
+                                 payment.name(), 1, claimed));
   ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
   if (result.committed) {
-    payment.set_etag(VersionTag(1));
+    payment.set_etag(stored::VersionTag(1));
     return payment;
   }
   if (result.failed_step != guard) {
@@ -1606,7 +1399,7 @@ AgreementRecords::ListOutcomePayments(
                                            kDefaultPageSize, kMaxPageSize));
   const KeySpace keys = ContractKeys(ref.contract);
   std::string index;
-  KeyOf key_of;
+  stored::KeyOf key_of;
   // Whether the caller sees each sub-contract's payments, as read.
   std::map<std::string, bool> seen;
   if (ref.sub_contract != kEverySubContract) {
@@ -1641,19 +1434,21 @@ AgreementRecords::ListOutcomePayments(
   v1::ListOutcomePaymentsResponse response;
   ASSIGN_OR_RETURN(
       std::string next,
-      Page(key_of, index, request.page_token(), QueryDigest(request), page_size,
-           [&](const std::string& member,
-               const storage::Record& record) -> absl::StatusOr<bool> {
-             if (filtered) {
-               const std::string sub = member.substr(0, member.find(':'));
-               auto it = seen.find(sub);
-               if (it == seen.end() || !it->second) return false;
-             }
-             ASSIGN_OR_RETURN(v1::OutcomePayment payment,
-                              Decode<v1::OutcomePayment>(record));
-             *response.add_outcome_payments() = std::move(payment);
-             return true;
-           }));
+      stored::Page(
+          store_, key_of, index, request.page_token(),
+          stored::QueryDigest(request), page_size,
+          [&](const std::string& member,
+              const storage::Record& record) -> absl::StatusOr<bool> {
+            if (filtered) {
+              const std::string sub = member.substr(0, member.find(':'));
+              auto it = seen.find(sub);
+              if (it == seen.end() || !it->second) return false;
+            }
+            ASSIGN_OR_RETURN(v1::OutcomePayment payment,
+                             stored::Decode<v1::OutcomePayment>(record));
+            *response.add_outcome_payments() = std::move(payment);
+            return true;
+          }));
   response.set_next_page_token(std::move(next));
   return response;
 }
@@ -1666,15 +1461,11 @@ absl::StatusOr<v1::OutcomePayment> AgreementRecords::UpdateOutcomePayment(
                                     request.outcome_payment().name()));
   ASSIGN_OR_RETURN(
       std::set<std::string> paths,
-      UpdatePaths(request.update_mask(), Updatable(PaymentFields())));
-  for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
-    ASSIGN_OR_RETURN(
-        std::optional<v1::OutcomePayment> updated,
-        UpdateOutcomePaymentOnce(caller, request, ref.contract,
-                                 ref.sub_contract, ref.payment, paths));
-    if (updated.has_value()) return *std::move(updated);
-  }
-  return Conflict("outcome payment");
+      UpdatePaths(request.update_mask(), stored::Updatable(PaymentFields())));
+  return stored::WriteWithRetries<v1::OutcomePayment>("outcome payment", [&] {
+    return UpdateOutcomePaymentOnce(caller, request, ref.contract,
+                                    ref.sub_contract, ref.payment, paths);
+  });
 }
 
 absl::StatusOr<std::optional<v1::OutcomePayment>>
@@ -1691,16 +1482,15 @@ AgreementRecords::UpdateOutcomePaymentOnce(
       Loaded<v1::OutcomePayment> loaded,
       LoadOutcomePayment("outcome_payment.name", contract, sub_contract, id));
   const v1::OutcomePayment& before = loaded.message;
-  const std::string& etag = request.outcome_payment().etag();
-  if (!etag.empty() && etag != before.etag()) {
-    return StaleEtag("outcome_payment.etag", "outcome payment");
-  }
+  const stored::NamedEtag etag{request.outcome_payment().etag(),
+                               "outcome_payment.etag", "outcome payment"};
+  RETURN_IF_ERROR(etag.Check(before.etag()));
   v1::OutcomePayment after = before;
-  Apply(PaymentFields(), paths, request.outcome_payment(), after);
+  stored::Apply(PaymentFields(), paths, request.outcome_payment(), after);
   RETURN_IF_ERROR(
       NormalisePayment("outcome_payment", contract, Today(), after));
   const std::vector<std::string> changed =
-      ChangedPaths(PaymentFields(), paths, before, after);
+      stored::ChangedPaths(PaymentFields(), paths, before, after);
   if (changed.empty()) return after;  // nothing to write
   *after.mutable_update_time() = ToProtoTimestamp(clock_.Now());
 
@@ -1709,22 +1499,15 @@ AgreementRecords::UpdateOutcomePaymentOnce(
   const int64_t version = loaded.version + 1;
   Batch batch;
   batch.ExpectVersion(key, loaded.version);
-  batch.Put(key, Encode(after));
+  batch.Put(key, stored::Encode(after));
   v1::OutcomePaymentUpdated updated;
   *updated.mutable_facts() =
       FactsOf(after, found.sub_contract.message, found.contract.message);
   for (const std::string& path : changed) updated.add_changed_fields(path);
-  RETURN_IF_ERROR(AppendEvent(batch, caller, storage::ContractTenancy(contract),
-                              after.name(), version, updated));
-  ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
-  if (result.committed) {
-    after.set_etag(VersionTag(version));
-    return after;
-  }
-  if (!etag.empty()) {
-    return StaleEtag("outcome_payment.etag", "outcome payment");
-  }
-  return std::nullopt;
+  RETURN_IF_ERROR(events_.Append(batch, caller,
+                                 storage::ContractTenancy(contract),
+                                 after.name(), version, updated));
+  return stored::CommitUpdate(store_, batch, std::move(after), version, etag);
 }
 
 // ---- Data-sharing agreements
@@ -1768,8 +1551,10 @@ absl::StatusOr<Dsa> AgreementRecords::CreateDataSharingAgreement(
   }
   for (int i = 0; i < 2; ++i) {
     RETURN_IF_ERROR(
-        Organisation(absl::StrCat("data_sharing_agreement.parties[", i, "]"),
-                     agreement.parties(i))
+        directory_
+            .ReadOrganisation(
+                absl::StrCat("data_sharing_agreement.parties[", i, "]"),
+                agreement.parties(i))
             .status());
   }
   const std::string id = ids_.NewId();
@@ -1785,7 +1570,7 @@ absl::StatusOr<Dsa> AgreementRecords::CreateDataSharingAgreement(
       batch, keys.Idempotency(caller.organisation, request.request_id()),
       fingerprint, first);
   batch.ExpectAbsent(keys.Record(kDsa, id));
-  batch.Put(keys.Record(kDsa, id), Encode(agreement));
+  batch.Put(keys.Record(kDsa, id), stored::Encode(agreement));
   for (const std::string& party : agreement.parties()) {
     batch.IndexAdd(keys.Index(kDsasOf, party), id);
   }
@@ -1793,11 +1578,11 @@ absl::StatusOr<Dsa> AgreementRecords::CreateDataSharingAgreement(
                  id);
   v1::DataSharingAgreementCreated created;
   *created.mutable_facts() = FactsOf(agreement);
-  RETURN_IF_ERROR(AppendEvent(batch, caller, kDirectoryTenancy,
-                              agreement.name(), 1, created));
+  RETURN_IF_ERROR(events_.Append(batch, caller, kDirectoryTenancy,
+                                 agreement.name(), 1, created));
   ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
   if (result.committed) {
-    agreement.set_etag(VersionTag(1));
+    agreement.set_etag(stored::VersionTag(1));
     return agreement;
   }
   if (result.failed_step != guard) {
@@ -1845,16 +1630,17 @@ AgreementRecords::ListDataSharingAgreements(
   v1::ListDataSharingAgreementsResponse response;
   ASSIGN_OR_RETURN(
       std::string next,
-      Page([&](const std::string& id) { return keys.Record(kDsa, id); },
-           keys.Index(kDsasOf, walked), request.page_token(),
-           QueryDigest(request), page_size,
-           [&](const std::string&,
-               const storage::Record& record) -> absl::StatusOr<bool> {
-             ASSIGN_OR_RETURN(Dsa agreement, Decode<Dsa>(record));
-             if (!filter.empty() && !IsParty(agreement, filter)) return false;
-             *response.add_data_sharing_agreements() = std::move(agreement);
-             return true;
-           }));
+      stored::Page(
+          store_, [&](const std::string& id) { return keys.Record(kDsa, id); },
+          keys.Index(kDsasOf, walked), request.page_token(),
+          stored::QueryDigest(request), page_size,
+          [&](const std::string&,
+              const storage::Record& record) -> absl::StatusOr<bool> {
+            ASSIGN_OR_RETURN(Dsa agreement, stored::Decode<Dsa>(record));
+            if (!filter.empty() && !IsParty(agreement, filter)) return false;
+            *response.add_data_sharing_agreements() = std::move(agreement);
+            return true;
+          }));
   response.set_next_page_token(std::move(next));
   return response;
 }
@@ -1867,14 +1653,10 @@ absl::StatusOr<Dsa> AgreementRecords::UpdateDataSharingAgreement(
                                       request.data_sharing_agreement().name()));
   ASSIGN_OR_RETURN(
       std::set<std::string> paths,
-      UpdatePaths(request.update_mask(), Updatable(AgreementFields())));
-  for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
-    ASSIGN_OR_RETURN(
-        std::optional<Dsa> updated,
-        UpdateDataSharingAgreementOnce(caller, request, id, paths));
-    if (updated.has_value()) return *std::move(updated);
-  }
-  return Conflict("data-sharing agreement");
+      UpdatePaths(request.update_mask(), stored::Updatable(AgreementFields())));
+  return stored::WriteWithRetries<Dsa>("data-sharing agreement", [&] {
+    return UpdateDataSharingAgreementOnce(caller, request, id, paths);
+  });
 }
 
 absl::StatusOr<std::optional<Dsa>>
@@ -1885,17 +1667,18 @@ AgreementRecords::UpdateDataSharingAgreementOnce(
   ASSIGN_OR_RETURN(Loaded<Dsa> loaded,
                    AgreementFor(caller, "data_sharing_agreement.name", id));
   const Dsa& before = loaded.message;
-  const std::string& etag = request.data_sharing_agreement().etag();
-  if (!etag.empty() && etag != before.etag()) {
-    return StaleEtag("data_sharing_agreement.etag", "data-sharing agreement");
-  }
+  const stored::NamedEtag etag{request.data_sharing_agreement().etag(),
+                               "data_sharing_agreement.etag",
+                               "data-sharing agreement"};
+  RETURN_IF_ERROR(etag.Check(before.etag()));
   Dsa after = before;
-  Apply(AgreementFields(), paths, request.data_sharing_agreement(), after);
+  stored::Apply(AgreementFields(), paths, request.data_sharing_agreement(),
+                after);
   RETURN_IF_ERROR(CheckStatusMove("data_sharing_agreement.status",
                                   before.status(), after.status()));
   RETURN_IF_ERROR(NormaliseAgreement("data_sharing_agreement", after));
   const std::vector<std::string> changed =
-      ChangedPaths(AgreementFields(), paths, before, after);
+      stored::ChangedPaths(AgreementFields(), paths, before, after);
   if (changed.empty()) return after;  // nothing to write
   // An ended agreement is the record of what was agreed: it stays as it is.
   if (before.status() == Dsa::ENDED) {
@@ -1909,22 +1692,14 @@ AgreementRecords::UpdateDataSharingAgreementOnce(
   const int64_t version = loaded.version + 1;
   Batch batch;
   batch.ExpectVersion(key, loaded.version);
-  batch.Put(key, Encode(after));
+  batch.Put(key, stored::Encode(after));
   v1::DataSharingAgreementUpdated updated;
   *updated.mutable_facts() = FactsOf(after);
   for (const std::string& path : changed) updated.add_changed_fields(path);
   updated.set_previous_status(before.status());
-  RETURN_IF_ERROR(AppendEvent(batch, caller, kDirectoryTenancy, after.name(),
-                              version, updated));
-  ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
-  if (result.committed) {
-    after.set_etag(VersionTag(version));
-    return after;
-  }
-  if (!etag.empty()) {
-    return StaleEtag("data_sharing_agreement.etag", "data-sharing agreement");
-  }
-  return std::nullopt;
+  RETURN_IF_ERROR(events_.Append(batch, caller, kDirectoryTenancy, after.name(),
+                                 version, updated));
+  return stored::CommitUpdate(store_, batch, std::move(after), version, etag);
 }
 
 // ---- AgreementTerms
@@ -1950,7 +1725,7 @@ AgreementRecords::ActiveSharingAgreement(const std::string& organisation_a,
                      store_.GetMany(record_keys));
     for (const std::optional<storage::Record>& record : records) {
       if (!record.has_value()) continue;
-      ASSIGN_OR_RETURN(Dsa agreement, Decode<Dsa>(*record));
+      ASSIGN_OR_RETURN(Dsa agreement, stored::Decode<Dsa>(*record));
       if (!InForceAt(agreement, at)) continue;
       SharingAgreement found;
       found.name = agreement.name();
@@ -1975,7 +1750,7 @@ absl::StatusOr<DeliveryTerms> AgreementRecords::TermsFor(
   ASSIGN_OR_RETURN(std::optional<storage::Record> record,
                    store_.Get(GlobalKeys().Record(kContract, contract)));
   if (!record.has_value()) return not_found;
-  ASSIGN_OR_RETURN(v1::Contract found, Decode<v1::Contract>(*record));
+  ASSIGN_OR_RETURN(v1::Contract found, stored::Decode<v1::Contract>(*record));
   DeliveryTerms terms;
   terms.contract = found.name();
   terms.nation = found.nation();
@@ -1997,7 +1772,8 @@ absl::StatusOr<DeliveryTerms> AgreementRecords::TermsFor(
                      store_.GetMany(record_keys));
     for (const std::optional<storage::Record>& stored : records) {
       if (!stored.has_value()) continue;
-      ASSIGN_OR_RETURN(v1::SubContract sub, Decode<v1::SubContract>(*stored));
+      ASSIGN_OR_RETURN(v1::SubContract sub,
+                       stored::Decode<v1::SubContract>(*stored));
       if (sub.state() != v1::SubContract::ACTIVE) continue;
       ASSIGN_OR_RETURN(
           Period period,

@@ -49,7 +49,6 @@
 #define EMPLOYABILITY_SERVICES_PARTNERS_AGREEMENT_RECORDS_H_
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -60,14 +59,13 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/auth/caller.h"
-#include "common/events/event_log.h"
 #include "common/storage/keys.h"
 #include "common/storage/store.h"
 #include "common/time/clock.h"
 #include "employability/partners/v1/agreements.pb.h"
-#include "google/protobuf/message.h"
 #include "services/partners/organisation_directory.h"
 #include "services/partners/referral_terms.h"
+#include "services/partners/stored_records.h"
 
 namespace employability::partners {
 
@@ -136,10 +134,8 @@ class AgreementRecords final : public AgreementTerms {
 
   // A record as read, with the version an optimistic write must check.
   template <typename Message>
-  struct Loaded {
-    Message message;  // etag set
-    int64_t version = 0;
-  };
+  using Loaded = stored::Loaded<Message>;
+
   // A sub-contract with the contract it belongs to.
   struct SubContractOf {
     Loaded<v1::Contract> contract;
@@ -181,9 +177,6 @@ class AgreementRecords final : public AgreementTerms {
       const auth::Caller& caller, absl::string_view field,
       const std::string& id);
 
-  // The directory's organisation `id`, NOT_FOUND naming `field`.
-  absl::StatusOr<v1::Organisation> Organisation(absl::string_view field,
-                                                const std::string& id);
   absl::Status CheckOrganisationIs(absl::string_view field,
                                    const std::string& id,
                                    const std::set<v1::OrganisationType>& types,
@@ -225,30 +218,11 @@ class AgreementRecords final : public AgreementTerms {
                               const ShareTotal& now, int delta,
                               absl::string_view field);
 
-  // The first `page_size` records of `index` after the page token's place
-  // that `take` keeps, and the token of the next page ("" on the last).
-  // `key_of` names the record of an index member.
-  using Take = std::function<absl::StatusOr<bool>(const std::string& member,
-                                                  const storage::Record&)>;
-  using KeyOf = std::function<std::string(const std::string& member)>;
-  absl::StatusOr<std::string> Page(const KeyOf& key_of,
-                                   const std::string& index,
-                                   const std::string& page_token,
-                                   const std::string& digest, int page_size,
-                                   const Take& take);
-
-  // Adds the event to `batch` on the tenancy's stream, and makes sure
-  // consumers can find that stream.
-  absl::Status AppendEvent(storage::Batch& batch, const auth::Caller& caller,
-                           const std::string& tenancy,
-                           const std::string& aggregate, int64_t version,
-                           const google::protobuf::Message& payload);
-
   storage::Store& store_;
   const Clock& clock_;
   IdSource& ids_;
   OrganisationDirectory& directory_;
-  events::EventLog events_;
+  stored::Events events_;
   absl::TimeZone london_;
 };
 

@@ -9,18 +9,14 @@
 #include "absl/strings/strip.h"
 #include "common/idempotency/idempotency.h"
 #include "common/status/macros.h"
-#include "common/status/page_token.h"
 #include "common/status/validation.h"
 #include "common/time/proto_time.h"
 #include "common/validation/contact.h"
-#include "common/validation/postcode.h"
 #include "employability/partners/v1/partner_events.pb.h"
-#include "google/protobuf/util/message_differencer.h"
 
 namespace employability::partners {
 namespace {
 
-using google::protobuf::util::MessageDifferencer;
 using storage::Batch;
 using storage::BatchResult;
 using storage::KeySpace;
@@ -37,70 +33,15 @@ constexpr char kOrganisationsPrefix[] = "organisations/";
 constexpr char kStaffNameForm[] =
     "must be organisations/{organisation}/staff/{user}";
 constexpr absl::string_view kStaffSegment = "/staff/";
-// Work per List call is bounded: a sparse filter returns a short page (and
-// a token) rather than reading the whole index.
-constexpr int kListRounds = 4;
-
-std::string OrganisationName(absl::string_view id) {
-  return absl::StrCat(kOrganisationsPrefix, id);
-}
-
-std::string VersionTag(int64_t version) { return absl::StrCat(version); }
-
-absl::Status Conflict(absl::string_view what) {
-  return absl::AbortedError(
-      absl::StrCat("the ", what, " kept changing while this call ran; retry"));
-}
-
-absl::Status StaleEtag(absl::string_view field, absl::string_view what) {
-  return absl::AbortedError(absl::StrCat(
-      field, ": the ", what,
-      " changed since it was read; read it again and reapply the change"));
-}
-
-template <typename Message>
-absl::StatusOr<Message> Decode(const storage::Record& record) {
-  Message message;
-  if (!message.ParseFromString(record.value)) {
-    return absl::DataLossError("a stored record is unreadable");
-  }
-  message.set_etag(VersionTag(record.version));
-  return message;
-}
-
-// What is stored: the message without its etag (the version is the etag).
-template <typename Message>
-std::string Encode(Message message) {
-  message.clear_etag();
-  return message.SerializeAsString();
-}
 
 // ---- Names
 
-absl::StatusOr<std::string> ParseOrganisationName(absl::string_view field,
-                                                  absl::string_view name) {
-  if (name.empty()) return RequiredField(field);
-  if (!absl::ConsumePrefix(&name, kOrganisationsPrefix) || name.empty()) {
-    return InvalidField(field, "must be organisations/{organisation}");
-  }
-  RETURN_IF_ERROR(CheckOrganisationId(field, name));
-  return std::string(name);
-}
-
 absl::StatusOr<StaffName> ParseStaffName(absl::string_view field,
                                          absl::string_view name) {
-  if (name.empty()) return RequiredField(field);
-  const size_t at = name.find(kStaffSegment);
-  if (!absl::StartsWith(name, kOrganisationsPrefix) ||
-      at == absl::string_view::npos) {
-    return InvalidField(field, kStaffNameForm);
-  }
-  ASSIGN_OR_RETURN(std::string organisation,
-                   ParseOrganisationName(field, name.substr(0, at)));
-  const absl::string_view user = name.substr(at + kStaffSegment.size());
-  if (user.empty()) return InvalidField(field, kStaffNameForm);
-  RETURN_IF_ERROR(CheckResourceId(field, user));
-  return StaffName{std::move(organisation), std::string(user)};
+  ASSIGN_OR_RETURN(
+      OrganisationChild child,
+      ParseOrganisationChild(field, name, kStaffSegment, kStaffNameForm));
+  return StaffName{std::move(child.organisation), std::move(child.id)};
 }
 
 // ---- Organisations
@@ -127,27 +68,6 @@ absl::Status NormaliseContact(absl::string_view prefix,
   return absl::OkStatus();
 }
 
-// Upper case, each district once, in the order first given.
-absl::Status NormaliseAreas(
-    absl::string_view field,
-    google::protobuf::RepeatedPtrField<std::string>& areas) {
-  if (areas.size() > kMaxAreasServed) {
-    return InvalidField(field, absl::StrCat("must list at most ",
-                                            kMaxAreasServed, " districts"));
-  }
-  std::vector<std::string> kept;
-  std::set<std::string> seen;
-  for (int i = 0; i < areas.size(); ++i) {
-    ASSIGN_OR_RETURN(std::string district,
-                     validation::NormalisePostcodeDistrict(
-                         absl::StrCat(field, "[", i, "]"), areas[i]));
-    if (seen.insert(district).second) kept.push_back(std::move(district));
-  }
-  areas.Clear();
-  for (std::string& district : kept) areas.Add(std::move(district));
-  return absl::OkStatus();
-}
-
 // Checks and normalises the fields a caller sets (not the output-only ones).
 absl::Status NormaliseOrganisation(absl::string_view prefix,
                                    v1::Organisation& organisation) {
@@ -158,8 +78,8 @@ absl::Status NormaliseOrganisation(absl::string_view prefix,
       CheckOrganisationType(FieldPath(prefix, "type"), organisation.type()));
   RETURN_IF_ERROR(NormaliseContact(FieldPath(prefix, "contact"),
                                    *organisation.mutable_contact()));
-  return NormaliseAreas(FieldPath(prefix, "areas_served"),
-                        *organisation.mutable_areas_served());
+  return stored::NormaliseAreas(FieldPath(prefix, "areas_served"),
+                                *organisation.mutable_areas_served());
 }
 
 v1::OrganisationFacts FactsOf(const v1::Organisation& organisation) {
@@ -256,16 +176,9 @@ void ReindexStaff(Batch& batch, const KeySpace& keys, const std::string& id,
 
 // ---- Updates
 
-// The fields an update may name, and how to copy each from the request.
-template <typename Message>
-using FieldCopy = void (*)(const Message&, Message&);
-
-template <typename Message>
-using FieldCopies = std::vector<std::pair<std::string, FieldCopy<Message>>>;
-
-const FieldCopies<v1::Organisation>& OrganisationFields() {
+const stored::FieldCopies<v1::Organisation>& OrganisationFields() {
   using O = v1::Organisation;
-  static const auto* fields = new FieldCopies<O>{
+  static const auto* fields = new stored::FieldCopies<O>{
       {"display_name",
        [](const O& f, O& t) { t.set_display_name(f.display_name()); }},
       {"contact", [](const O& f, O& t) { *t.mutable_contact() = f.contact(); }},
@@ -284,9 +197,9 @@ const FieldCopies<v1::Organisation>& OrganisationFields() {
   return *fields;
 }
 
-const FieldCopies<v1::StaffUser>& StaffUserFields() {
+const stored::FieldCopies<v1::StaffUser>& StaffUserFields() {
   using S = v1::StaffUser;
-  static const auto* fields = new FieldCopies<S>{
+  static const auto* fields = new stored::FieldCopies<S>{
       {"display_name",
        [](const S& f, S& t) { t.set_display_name(f.display_name()); }},
       {"email", [](const S& f, S& t) { t.set_email(f.email()); }},
@@ -295,46 +208,6 @@ const FieldCopies<v1::StaffUser>& StaffUserFields() {
       {"active", [](const S& f, S& t) { t.set_active(f.active()); }},
   };
   return *fields;
-}
-
-template <typename Message>
-std::set<std::string> Updatable(const FieldCopies<Message>& fields) {
-  std::set<std::string> names;
-  for (const auto& [name, copy] : fields) names.insert(name);
-  return names;
-}
-
-template <typename Message>
-FieldCopy<Message> CopyOf(const FieldCopies<Message>& fields,
-                          const std::string& path) {
-  for (const auto& [name, copy] : fields) {
-    if (name == path) return copy;
-  }
-  return nullptr;  // not reached: paths are checked against the same table
-}
-
-// `paths` copied from `from` onto `to`.
-template <typename Message>
-void Apply(const FieldCopies<Message>& fields,
-           const std::set<std::string>& paths, const Message& from,
-           Message& to) {
-  for (const std::string& path : paths) CopyOf(fields, path)(from, to);
-}
-
-// The paths whose value differs between `before` and `after`: what an
-// event reports as changed.
-template <typename Message>
-std::vector<std::string> ChangedPaths(const FieldCopies<Message>& fields,
-                                      const std::set<std::string>& paths,
-                                      const Message& before,
-                                      const Message& after) {
-  std::vector<std::string> changed;
-  for (const std::string& path : paths) {
-    Message probe = before;
-    CopyOf(fields, path)(after, probe);
-    if (!MessageDifferencer::Equals(probe, before)) changed.push_back(path);
-  }
-  return changed;
 }
 
 std::string ActiveFilter(bool has_active, bool active) {
@@ -353,6 +226,37 @@ absl::Status CheckOrganisationId(absl::string_view field,
   return absl::OkStatus();
 }
 
+std::string OrganisationName(absl::string_view id) {
+  return absl::StrCat(kOrganisationsPrefix, id);
+}
+
+absl::StatusOr<std::string> ParseOrganisationName(absl::string_view field,
+                                                  absl::string_view name) {
+  if (name.empty()) return RequiredField(field);
+  if (!absl::ConsumePrefix(&name, kOrganisationsPrefix) || name.empty()) {
+    return InvalidField(field, "must be organisations/{organisation}");
+  }
+  RETURN_IF_ERROR(CheckOrganisationId(field, name));
+  return std::string(name);
+}
+
+absl::StatusOr<OrganisationChild> ParseOrganisationChild(
+    absl::string_view field, absl::string_view name, absl::string_view segment,
+    absl::string_view form) {
+  if (name.empty()) return RequiredField(field);
+  const size_t at = name.find(segment);
+  if (!absl::StartsWith(name, kOrganisationsPrefix) ||
+      at == absl::string_view::npos) {
+    return InvalidField(field, form);
+  }
+  ASSIGN_OR_RETURN(std::string organisation,
+                   ParseOrganisationName(field, name.substr(0, at)));
+  const absl::string_view id = name.substr(at + segment.size());
+  if (id.empty()) return InvalidField(field, form);
+  RETURN_IF_ERROR(CheckResourceId(field, id));
+  return OrganisationChild{std::move(organisation), std::string(id)};
+}
+
 std::string StaffName::str() const {
   return absl::StrCat(OrganisationName(organisation), kStaffSegment, user);
 }
@@ -365,7 +269,7 @@ OrganisationDirectory::OrganisationDirectory(
     : store_(store),
       clock_(clock),
       key_hasher_(key_hasher),
-      events_(kServiceKeyspace, clock, ids) {}
+      events_(store, clock, ids) {}
 
 namespace {
 
@@ -404,64 +308,22 @@ std::string OrganisationDirectory::QueryDigest(absl::string_view query) const {
   return key_hasher_.Part(query).substr(0, 12);
 }
 
-absl::Status OrganisationDirectory::AppendEvent(
-    Batch& batch, const auth::Caller& caller, const std::string& tenancy,
-    const std::string& aggregate, int64_t version,
-    const google::protobuf::Message& payload) {
-  RETURN_IF_ERROR(events_.RegisterStream(store_, tenancy));
-  events_.Append(batch,
-                 events::EventContext{tenancy, aggregate, caller.organisation,
-                                      caller.user, version},
-                 payload);
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::string> OrganisationDirectory::Page(
-    const KeySpace& keys, absl::string_view kind, const std::string& index,
-    const std::string& page_token, absl::string_view query, int page_size,
-    const Take& take) {
-  const std::string digest = QueryDigest(query);
-  std::string cursor;
-  if (!page_token.empty()) {
-    ASSIGN_OR_RETURN(cursor, DecodePageToken("page_token", page_token, digest));
-  }
-  int kept = 0;
-  for (int round = 0; round < kListRounds; ++round) {
-    // One more than the page needs: whether a next page exists.
-    const int want = page_size - kept + 1;
-    ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                     store_.IndexRange(index, cursor, want));
-    std::vector<std::string> record_keys;
-    for (const std::string& id : ids)
-      record_keys.push_back(keys.Record(kind, id));
-    ASSIGN_OR_RETURN(std::vector<std::optional<storage::Record>> records,
-                     store_.GetMany(record_keys));
-    for (size_t i = 0; i < ids.size(); ++i) {
-      if (kept == page_size) return EncodePageToken(cursor, digest);
-      cursor = ids[i];
-      if (!records[i].has_value()) continue;  // gone since the index was read
-      ASSIGN_OR_RETURN(bool took, take(ids[i], *records[i]));
-      if (took) ++kept;
-    }
-    if (static_cast<int>(ids.size()) < want) return std::string();  // the end
-  }
-  return EncodePageToken(cursor, digest);
-}
-
 // ---- Organisations
 
 absl::StatusOr<OrganisationDirectory::Loaded<v1::Organisation>>
 OrganisationDirectory::LoadOrganisation(absl::string_view field,
                                         const std::string& id) {
-  ASSIGN_OR_RETURN(std::optional<storage::Record> record,
-                   store_.Get(DirectoryKeys().Record(kOrganisation, id)));
-  if (!record.has_value()) {
-    return absl::NotFoundError(absl::StrCat(
-        field, ": organisation ", OrganisationName(id), " not found"));
-  }
-  ASSIGN_OR_RETURN(v1::Organisation organisation,
-                   Decode<v1::Organisation>(*record));
-  return Loaded<v1::Organisation>{std::move(organisation), record->version};
+  return stored::Load<v1::Organisation>(
+      store_, DirectoryKeys().Record(kOrganisation, id),
+      absl::StrCat(field, ": organisation ", OrganisationName(id),
+                   " not found"));
+}
+
+absl::StatusOr<v1::Organisation> OrganisationDirectory::ReadOrganisation(
+    absl::string_view field, const std::string& id) {
+  ASSIGN_OR_RETURN(Loaded<v1::Organisation> loaded,
+                   LoadOrganisation(field, id));
+  return std::move(loaded.message);
 }
 
 absl::Status OrganisationDirectory::CheckMayOnboard(
@@ -512,18 +374,18 @@ absl::StatusOr<v1::Organisation> OrganisationDirectory::CreateOrganisation(
       batch, keys.Idempotency(caller.organisation, request.request_id()),
       fingerprint, first);
   batch.ExpectAbsent(keys.Record(kOrganisation, id));
-  batch.Put(keys.Record(kOrganisation, id), Encode(organisation));
+  batch.Put(keys.Record(kOrganisation, id), stored::Encode(organisation));
   batch.IndexAdd(keys.Index(kOrganisations), id);
   batch.IndexAdd(keys.Index(kOrganisationType,
                             v1::OrganisationType_Name(organisation.type())),
                  id);
   v1::OrganisationCreated created;
   *created.mutable_facts() = FactsOf(organisation);
-  RETURN_IF_ERROR(AppendEvent(batch, caller, kDirectoryTenancy,
-                              organisation.name(), 1, created));
+  RETURN_IF_ERROR(events_.Append(batch, caller, kDirectoryTenancy,
+                                 organisation.name(), 1, created));
   ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
   if (result.committed) {
-    organisation.set_etag(VersionTag(1));
+    organisation.set_etag(stored::VersionTag(1));
     return organisation;
   }
   if (result.failed_step == guard) {
@@ -576,18 +438,21 @@ OrganisationDirectory::ListOrganisations(
   v1::ListOrganisationsResponse response;
   ASSIGN_OR_RETURN(
       std::string next,
-      Page(keys, kOrganisation, index, request.page_token(), query, page_size,
-           [&](const std::string&,
-               const storage::Record& record) -> absl::StatusOr<bool> {
-             ASSIGN_OR_RETURN(v1::Organisation organisation,
-                              Decode<v1::Organisation>(record));
-             if (request.has_active() &&
-                 organisation.active() != request.active()) {
-               return false;
-             }
-             *response.add_organisations() = std::move(organisation);
-             return true;
-           }));
+      stored::Page(
+          store_,
+          [&](const std::string& id) { return keys.Record(kOrganisation, id); },
+          index, request.page_token(), QueryDigest(query), page_size,
+          [&](const std::string&,
+              const storage::Record& record) -> absl::StatusOr<bool> {
+            ASSIGN_OR_RETURN(v1::Organisation organisation,
+                             stored::Decode<v1::Organisation>(record));
+            if (request.has_active() &&
+                organisation.active() != request.active()) {
+              return false;
+            }
+            *response.add_organisations() = std::move(organisation);
+            return true;
+          }));
   response.set_next_page_token(std::move(next));
   return response;
 }
@@ -598,15 +463,12 @@ absl::StatusOr<v1::Organisation> OrganisationDirectory::UpdateOrganisation(
                    ParseOrganisationName("organisation.name",
                                          request.organisation().name()));
   RETURN_IF_ERROR(CheckReach(caller, id));
-  ASSIGN_OR_RETURN(
-      std::set<std::string> paths,
-      UpdatePaths(request.update_mask(), Updatable(OrganisationFields())));
-  for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
-    ASSIGN_OR_RETURN(std::optional<v1::Organisation> updated,
-                     UpdateOrganisationOnce(caller, request, id, paths));
-    if (updated.has_value()) return *std::move(updated);
-  }
-  return Conflict("organisation");
+  ASSIGN_OR_RETURN(std::set<std::string> paths,
+                   UpdatePaths(request.update_mask(),
+                               stored::Updatable(OrganisationFields())));
+  return stored::WriteWithRetries<v1::Organisation>("organisation", [&] {
+    return UpdateOrganisationOnce(caller, request, id, paths);
+  });
 }
 
 absl::StatusOr<std::optional<v1::Organisation>>
@@ -616,15 +478,14 @@ OrganisationDirectory::UpdateOrganisationOnce(
   ASSIGN_OR_RETURN(Loaded<v1::Organisation> loaded,
                    LoadOrganisation("organisation.name", id));
   const v1::Organisation& before = loaded.message;
-  const std::string& etag = request.organisation().etag();
-  if (!etag.empty() && etag != before.etag()) {
-    return StaleEtag("organisation.etag", "organisation");
-  }
+  const stored::NamedEtag etag{request.organisation().etag(),
+                               "organisation.etag", "organisation"};
+  RETURN_IF_ERROR(etag.Check(before.etag()));
   v1::Organisation after = before;
-  Apply(OrganisationFields(), paths, request.organisation(), after);
+  stored::Apply(OrganisationFields(), paths, request.organisation(), after);
   RETURN_IF_ERROR(NormaliseOrganisation("organisation", after));
   const std::vector<std::string> changed =
-      ChangedPaths(OrganisationFields(), paths, before, after);
+      stored::ChangedPaths(OrganisationFields(), paths, before, after);
   // Nothing to write: no new version, no event, the record as it is.
   if (changed.empty()) return after;
   *after.mutable_update_time() = ToProtoTimestamp(clock_.Now());
@@ -633,34 +494,22 @@ OrganisationDirectory::UpdateOrganisationOnce(
   const int64_t version = loaded.version + 1;
   Batch batch;
   batch.ExpectVersion(key, loaded.version);
-  batch.Put(key, Encode(after));
+  batch.Put(key, stored::Encode(after));
   v1::OrganisationUpdated updated;
   *updated.mutable_facts() = FactsOf(after);
   for (const std::string& path : changed) updated.add_changed_fields(path);
-  RETURN_IF_ERROR(AppendEvent(batch, caller, kDirectoryTenancy, after.name(),
-                              version, updated));
-  ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
-  if (result.committed) {
-    after.set_etag(VersionTag(version));
-    return after;
-  }
-  if (!etag.empty()) return StaleEtag("organisation.etag", "organisation");
-  return std::nullopt;  // someone else wrote first: read again and retry
+  RETURN_IF_ERROR(events_.Append(batch, caller, kDirectoryTenancy, after.name(),
+                                 version, updated));
+  return stored::CommitUpdate(store_, batch, std::move(after), version, etag);
 }
 
 // ---- Staff users
 
 absl::StatusOr<OrganisationDirectory::Loaded<v1::StaffUser>>
 OrganisationDirectory::LoadStaffUser(const StaffName& name) {
-  ASSIGN_OR_RETURN(
-      std::optional<storage::Record> record,
-      store_.Get(StaffKeys(name.organisation).Record(kStaff, name.user)));
-  if (!record.has_value()) {
-    return absl::NotFoundError(
-        absl::StrCat("staff user ", name.str(), " not found"));
-  }
-  ASSIGN_OR_RETURN(v1::StaffUser user, Decode<v1::StaffUser>(*record));
-  return Loaded<v1::StaffUser>{std::move(user), record->version};
+  return stored::Load<v1::StaffUser>(
+      store_, StaffKeys(name.organisation).Record(kStaff, name.user),
+      absl::StrCat("staff user ", name.str(), " not found"));
 }
 
 absl::StatusOr<v1::StaffUser> OrganisationDirectory::CreateStaffUser(
@@ -721,16 +570,16 @@ absl::StatusOr<v1::StaffUser> OrganisationDirectory::CreateStaffUserOnce(
       batch, keys.Idempotency(caller.organisation, request.request_id()),
       fingerprint, first);
   batch.ExpectAbsent(keys.Record(kStaff, name.user));
-  batch.Put(keys.Record(kStaff, name.user), Encode(user));
+  batch.Put(keys.Record(kStaff, name.user), stored::Encode(user));
   AddStaffIndexes(batch, keys, name.user, user);
   v1::StaffUserCreated created;
   *created.mutable_facts() = FactsOf(user, organisation_id);
-  RETURN_IF_ERROR(AppendEvent(batch, caller,
-                              storage::OrganisationTenancy(organisation_id),
-                              user.name(), 1, created));
+  RETURN_IF_ERROR(events_.Append(batch, caller,
+                                 storage::OrganisationTenancy(organisation_id),
+                                 user.name(), 1, created));
   ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
   if (result.committed) {
-    user.set_etag(VersionTag(1));
+    user.set_etag(stored::VersionTag(1));
     return user;
   }
   if (result.failed_step == guard) {
@@ -789,19 +638,22 @@ OrganisationDirectory::ListStaffUsers(
   v1::ListStaffUsersResponse response;
   ASSIGN_OR_RETURN(
       std::string next,
-      Page(keys, kStaff, index, request.page_token(), query, page_size,
-           [&](const std::string&,
-               const storage::Record& record) -> absl::StatusOr<bool> {
-             ASSIGN_OR_RETURN(v1::StaffUser user,
-                              Decode<v1::StaffUser>(record));
-             const bool keep =
-                 (request.role() == type::v1::STAFF_ROLE_UNSPECIFIED ||
-                  user.role() == request.role()) &&
-                 (request.team().empty() || user.team() == request.team()) &&
-                 (!request.has_active() || user.active() == request.active());
-             if (keep) *response.add_staff_users() = std::move(user);
-             return keep;
-           }));
+      stored::Page(
+          store_,
+          [&](const std::string& id) { return keys.Record(kStaff, id); }, index,
+          request.page_token(), QueryDigest(query), page_size,
+          [&](const std::string&,
+              const storage::Record& record) -> absl::StatusOr<bool> {
+            ASSIGN_OR_RETURN(v1::StaffUser user,
+                             stored::Decode<v1::StaffUser>(record));
+            const bool keep =
+                (request.role() == type::v1::STAFF_ROLE_UNSPECIFIED ||
+                 user.role() == request.role()) &&
+                (request.team().empty() || user.team() == request.team()) &&
+                (!request.has_active() || user.active() == request.active());
+            if (keep) *response.add_staff_users() = std::move(user);
+            return keep;
+          }));
   response.set_next_page_token(std::move(next));
   return response;
 }
@@ -813,13 +665,10 @@ absl::StatusOr<v1::StaffUser> OrganisationDirectory::UpdateStaffUser(
   RETURN_IF_ERROR(CheckReach(caller, name.organisation));
   ASSIGN_OR_RETURN(
       std::set<std::string> paths,
-      UpdatePaths(request.update_mask(), Updatable(StaffUserFields())));
-  for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
-    ASSIGN_OR_RETURN(std::optional<v1::StaffUser> updated,
-                     UpdateStaffUserOnce(caller, request, name, paths));
-    if (updated.has_value()) return *std::move(updated);
-  }
-  return Conflict("staff user");
+      UpdatePaths(request.update_mask(), stored::Updatable(StaffUserFields())));
+  return stored::WriteWithRetries<v1::StaffUser>("staff user", [&] {
+    return UpdateStaffUserOnce(caller, request, name, paths);
+  });
 }
 
 absl::StatusOr<std::optional<v1::StaffUser>>
@@ -828,15 +677,14 @@ OrganisationDirectory::UpdateStaffUserOnce(
     const StaffName& name, const std::set<std::string>& paths) {
   ASSIGN_OR_RETURN(Loaded<v1::StaffUser> loaded, LoadStaffUser(name));
   const v1::StaffUser& before = loaded.message;
-  const std::string& etag = request.staff_user().etag();
-  if (!etag.empty() && etag != before.etag()) {
-    return StaleEtag("staff_user.etag", "staff user");
-  }
+  const stored::NamedEtag etag{request.staff_user().etag(), "staff_user.etag",
+                               "staff user"};
+  RETURN_IF_ERROR(etag.Check(before.etag()));
   v1::StaffUser after = before;
-  Apply(StaffUserFields(), paths, request.staff_user(), after);
+  stored::Apply(StaffUserFields(), paths, request.staff_user(), after);
   RETURN_IF_ERROR(NormaliseStaffUser("staff_user", after));
   const std::vector<std::string> changed =
-      ChangedPaths(StaffUserFields(), paths, before, after);
+      stored::ChangedPaths(StaffUserFields(), paths, before, after);
   if (changed.empty()) return after;  // nothing to write
   if (after.role() != before.role()) {
     ASSIGN_OR_RETURN(Loaded<v1::Organisation> organisation,
@@ -851,21 +699,15 @@ OrganisationDirectory::UpdateStaffUserOnce(
   const int64_t version = loaded.version + 1;
   Batch batch;
   batch.ExpectVersion(key, loaded.version);
-  batch.Put(key, Encode(after));
+  batch.Put(key, stored::Encode(after));
   ReindexStaff(batch, keys, name.user, before, after);
   v1::StaffUserUpdated updated;
   *updated.mutable_facts() = FactsOf(after, name.organisation);
   for (const std::string& path : changed) updated.add_changed_fields(path);
-  RETURN_IF_ERROR(AppendEvent(batch, caller,
-                              storage::OrganisationTenancy(name.organisation),
-                              after.name(), version, updated));
-  ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
-  if (result.committed) {
-    after.set_etag(VersionTag(version));
-    return after;
-  }
-  if (!etag.empty()) return StaleEtag("staff_user.etag", "staff user");
-  return std::nullopt;  // someone else wrote first: read again and retry
+  RETURN_IF_ERROR(events_.Append(
+      batch, caller, storage::OrganisationTenancy(name.organisation),
+      after.name(), version, updated));
+  return stored::CommitUpdate(store_, batch, std::move(after), version, etag);
 }
 
 absl::StatusOr<v1::StaffStatus> OrganisationDirectory::CheckStaffStatus(
@@ -884,7 +726,7 @@ absl::StatusOr<v1::StaffStatus> OrganisationDirectory::CheckStaffStatus(
   // fail closed.
   if (organisation.has_value()) {
     ASSIGN_OR_RETURN(v1::Organisation decoded,
-                     Decode<v1::Organisation>(*organisation));
+                     stored::Decode<v1::Organisation>(*organisation));
     status.set_organisation_active(decoded.active());
   }
   return status;

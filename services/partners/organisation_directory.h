@@ -25,7 +25,6 @@
 #define EMPLOYABILITY_SERVICES_PARTNERS_ORGANISATION_DIRECTORY_H_
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -34,28 +33,44 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/auth/caller.h"
-#include "common/events/event_log.h"
 #include "common/storage/keys.h"
 #include "common/storage/store.h"
 #include "common/time/clock.h"
 #include "employability/partners/v1/partners.pb.h"
-#include "google/protobuf/message.h"
+#include "services/partners/stored_records.h"
 
 namespace employability::partners {
 
-inline constexpr char kServiceKeyspace[] = "partners";
 // The tenancy of the directory of organisations: owned by nobody, read by
 // every service.
 inline constexpr char kDirectoryTenancy[] = "global";
 inline constexpr int kDefaultPageSize = 50;
 inline constexpr int kMaxPageSize = 500;
-inline constexpr int kMaxAreasServed = 500;
 inline constexpr int kMaxDisplayName = 200;
-// Optimistic writes retry this often when another write got in between.
-inline constexpr int kWriteAttempts = 5;
 
 // An organisation id: 3..63 characters of [a-z0-9-], not starting with '-'.
 absl::Status CheckOrganisationId(absl::string_view field, absl::string_view id);
+
+// The name of organisation `id`: organisations/{organisation}.
+std::string OrganisationName(absl::string_view id);
+
+// The organisation id of `name`; INVALID_ARGUMENT naming `field` when
+// malformed.
+absl::StatusOr<std::string> ParseOrganisationName(absl::string_view field,
+                                                  absl::string_view name);
+
+// A record an organisation keeps: organisations/{organisation}<segment>{id}.
+struct OrganisationChild {
+  std::string organisation;
+  std::string id;
+};
+
+// `name` parsed as organisations/{organisation}<segment>{id}, where segment
+// is "/staff/", "/services/"...; INVALID_ARGUMENT naming `field` when
+// malformed, saying `form` when the shape is wrong.
+absl::StatusOr<OrganisationChild> ParseOrganisationChild(
+    absl::string_view field, absl::string_view name, absl::string_view segment,
+    absl::string_view form);
 
 // The name of a staff user: organisations/{organisation}/staff/{user}.
 struct StaffName {
@@ -91,6 +106,12 @@ class OrganisationDirectory {
   absl::StatusOr<v1::StaffStatus> CheckStaffStatus(
       const auth::Caller& caller, const v1::CheckStaffStatusRequest& request);
 
+  // Organisation `id` (already checked), read on the partners service's own
+  // behalf by its other records, which checked their caller's reach
+  // themselves. NOT_FOUND naming `field` when it is not in the directory.
+  absl::StatusOr<v1::Organisation> ReadOrganisation(absl::string_view field,
+                                                    const std::string& id);
+
   // OK while the store answers: the service's readiness.
   absl::Status Ready() { return store_.Ping(); }
 
@@ -100,10 +121,7 @@ class OrganisationDirectory {
   absl::Status CheckMayOnboard(const auth::Caller& caller);
   // A record as read, with the version an optimistic write must check.
   template <typename Message>
-  struct Loaded {
-    Message message;  // etag set
-    int64_t version = 0;
-  };
+  using Loaded = stored::Loaded<Message>;
 
   absl::StatusOr<Loaded<v1::Organisation>> LoadOrganisation(
       absl::string_view field, const std::string& id);
@@ -124,32 +142,14 @@ class OrganisationDirectory {
       const auth::Caller& caller, const v1::UpdateStaffUserRequest& request,
       const StaffName& name, const std::set<std::string>& paths);
 
-  // The first `page_size` records of `index` after the page token's place
-  // that `take` keeps (it decodes and filters them), and the token of the
-  // next page ("" on the last).
-  using Take = std::function<absl::StatusOr<bool>(const std::string& id,
-                                                  const storage::Record&)>;
-  absl::StatusOr<std::string> Page(const storage::KeySpace& keys,
-                                   absl::string_view kind,
-                                   const std::string& index,
-                                   const std::string& page_token,
-                                   absl::string_view query, int page_size,
-                                   const Take& take);
-
   storage::KeySpace DirectoryKeys() const;
   storage::KeySpace StaffKeys(const std::string& organisation) const;
-  // Adds the event to `batch` on the tenancy's stream, and makes sure
-  // consumers can find that stream.
-  absl::Status AppendEvent(storage::Batch& batch, const auth::Caller& caller,
-                           const std::string& tenancy,
-                           const std::string& aggregate, int64_t version,
-                           const google::protobuf::Message& payload);
   std::string QueryDigest(absl::string_view query) const;
 
   storage::Store& store_;
   const Clock& clock_;
   const storage::KeyHasher& key_hasher_;
-  events::EventLog events_;
+  stored::Events events_;
 };
 
 }  // namespace employability::partners

@@ -101,6 +101,9 @@ grpc::ServerUnaryReactor* PartnersService::CheckStaffStatus(
 
 namespace {
 
+constexpr int kReferralWorkers = 16;
+constexpr int kReferralQueue = 5000;
+
 // The whole partners service: the directory of organisations and staff,
 // the agreements, the service directory and referrals, under one access
 // policy (access_policy.textproto).
@@ -124,8 +127,12 @@ class PartnersModule final : public server::ServiceModule {
                    ReferralRecords::Ports{agreements_, services_, consents_,
                                           calendar::WorkingCalendar::Uk()}),
         feed_(referrals_, absl::GetFlag(FLAGS_referral_watch_interval)),
+        referral_workers_(kReferralWorkers, kReferralQueue),
         referrals_service_(
-            referrals_, Edge(v1::Referrals::service_full_name(), deps), feed_),
+            referrals_,
+            server::ServiceEdge(v1::Referrals::service_full_name(), gate_,
+                                referral_workers_),
+            feed_),
         sweep_(referrals_, deps.metrics,
                absl::GetFlag(FLAGS_referral_sweep_interval)),
         erasure_(deps.store, referrals_, events::ConsumerName("partners")),
@@ -162,6 +169,11 @@ class PartnersModule final : public server::ServiceModule {
   ParticipantConsentsClient consents_;
   ReferralRecords referrals_;
   WatchFeed feed_;
+  // Referral steps wait on the participants service (consent). In the
+  // suite that service answers on the process's shared workers, so the
+  // steps run on workers of their own: however many wait, the workers that
+  // answer them are never all taken (a deadlock the benchmark found).
+  server::WorkerPool referral_workers_;
   ReferralsService referrals_service_;
   ReferralSweep sweep_;
   ParticipantErasure erasure_;

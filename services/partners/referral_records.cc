@@ -18,6 +18,7 @@
 #include "common/status/validation.h"
 #include "common/time/proto_time.h"
 #include "services/partners/organisation_directory.h"
+#include "services/partners/stored_records.h"
 
 namespace employability::partners {
 
@@ -73,30 +74,12 @@ std::string NameOf(const std::string& receiver, const std::string& id) {
   return absl::StrCat(kOrganisationsPrefix, receiver, kReferralsSegment, id);
 }
 
-absl::StatusOr<std::string> ParseOrganisation(absl::string_view field,
-                                              absl::string_view name) {
-  if (name.empty()) return RequiredField(field);
-  if (!absl::ConsumePrefix(&name, kOrganisationsPrefix) || name.empty()) {
-    return InvalidField(field, "must be organisations/{organisation}");
-  }
-  RETURN_IF_ERROR(CheckResourceId(field, name));
-  return std::string(name);
-}
-
 absl::StatusOr<ReferralName> ParseReferralName(absl::string_view field,
                                                absl::string_view name) {
-  if (name.empty()) return RequiredField(field);
-  const size_t at = name.find(kReferralsSegment);
-  if (!absl::StartsWith(name, kOrganisationsPrefix) ||
-      at == absl::string_view::npos) {
-    return InvalidField(field, kReferralNameForm);
-  }
-  ASSIGN_OR_RETURN(std::string receiver,
-                   ParseOrganisation(field, name.substr(0, at)));
-  const absl::string_view id = name.substr(at + kReferralsSegment.size());
-  if (id.empty()) return InvalidField(field, kReferralNameForm);
-  RETURN_IF_ERROR(CheckResourceId(field, id));
-  return ReferralName{std::move(receiver), std::string(id)};
+  ASSIGN_OR_RETURN(OrganisationChild child,
+                   ParseOrganisationChild(field, name, kReferralsSegment,
+                                          kReferralNameForm));
+  return ReferralName{std::move(child.organisation), std::move(child.id)};
 }
 
 // contracts/{contract}/participants/{participant}: the contract's id.
@@ -142,19 +125,8 @@ std::string IdOf(const v1::Referral& referral) {
   return std::string(referral.name().substr(referral.name().rfind('/') + 1));
 }
 
-template <typename Message>
-absl::StatusOr<Message> Decode(const storage::Record& record) {
-  Message message;
-  if (!message.ParseFromString(record.value)) {
-    return absl::DataLossError("a stored referral is unreadable");
-  }
-  message.set_etag(absl::StrCat(record.version));
-  return message;
-}
-
-std::string Encode(v1::Referral referral) {
-  referral.clear_etag();
-  return referral.SerializeAsString();
+absl::StatusOr<v1::Referral> DecodeReferral(const storage::Record& record) {
+  return stored::Decode<v1::Referral>(record, "referral");
 }
 
 // ---- States and standards
@@ -407,7 +379,7 @@ absl::StatusOr<ReferralRecords::Loaded> ReferralRecords::LoadReachable(
       std::optional<storage::Record> record,
       store_.Get(InboxKeys(parsed.receiver).Record(kReferral, parsed.id)));
   if (!record.has_value()) return Unreachable(caller, name);
-  ASSIGN_OR_RETURN(v1::Referral referral, Decode<v1::Referral>(*record));
+  ASSIGN_OR_RETURN(v1::Referral referral, DecodeReferral(*record));
   // The sender sees its referral from the start; the receiver once sent.
   const bool reaches =
       caller.is_service() || caller.organisation == referral.sender() ||
@@ -431,7 +403,7 @@ absl::StatusOr<v1::Referral> ReferralRecords::Get(
 absl::StatusOr<v1::ListReferralsResponse> ReferralRecords::List(
     const auth::Caller& caller, const v1::ListReferralsRequest& request) {
   ASSIGN_OR_RETURN(std::string organisation,
-                   ParseOrganisation("parent", request.parent()));
+                   ParseOrganisationName("parent", request.parent()));
   if (!caller.is_service() && caller.organisation != organisation) {
     return absl::PermissionDeniedError(
         absl::StrCat("parent: organisation ", caller.organisation,
@@ -494,8 +466,7 @@ absl::StatusOr<v1::ListReferralsResponse> ReferralRecords::List(
       }
       cursor = members[i];
       if (!records[i].has_value()) continue;
-      ASSIGN_OR_RETURN(v1::Referral referral,
-                       Decode<v1::Referral>(*records[i]));
+      ASSIGN_OR_RETURN(v1::Referral referral, DecodeReferral(*records[i]));
       if (request.state() != v1::REFERRAL_STATE_UNSPECIFIED &&
           referral.state() != request.state()) {
         continue;
@@ -545,7 +516,7 @@ absl::Status ReferralRecords::AddChange(
     const google::protobuf::Message& event) {
   const std::string id = IdOf(after);
   const KeySpace keys = InboxKeys(after.receiver());
-  batch.Put(keys.Record(kReferral, id), Encode(after));
+  batch.Put(keys.Record(kReferral, id), stored::Encode(after));
   // The inbox: by time sent, once sent; by state.
   if (before != nullptr && WasSent(*before)) {
     batch.IndexRemove(
@@ -717,7 +688,7 @@ void AddStep(const auth::Caller& caller, absl::Time now,
 absl::StatusOr<v1::Referral> ReferralRecords::Create(
     const auth::Caller& caller, const v1::CreateReferralRequest& request) {
   ASSIGN_OR_RETURN(std::string receiver,
-                   ParseOrganisation("parent", request.parent()));
+                   ParseOrganisationName("parent", request.parent()));
   RETURN_IF_ERROR(
       idempotency::CheckRequestId("request_id", request.request_id()));
   if (!request.has_referral()) return RequiredField("referral");
@@ -737,6 +708,16 @@ absl::StatusOr<v1::Referral> ReferralRecords::Create(
   if (earlier.has_value()) {
     return Replay(caller, *earlier, idempotency::Fingerprint(request),
                   "request_id");
+  }
+  if (!request.send()) {
+    // Even a draft names a participant: only staff who can reach them may
+    // write one (the participants service says; PERMISSION_DENIED passes
+    // through). Sending checks the consent itself.
+    RETURN_IF_ERROR(ports_.consents
+                        .ConsentNaming(caller, !caller.is_service(),
+                                       request.referral().participant(),
+                                       receiver)
+                        .status());
   }
   v1::Referral referral;
   const v1::Referral& asked = request.referral();
@@ -1107,7 +1088,7 @@ ReferralRecords::ListDeadlines(
     const auth::Caller& caller,
     const v1::ListReferralDeadlinesRequest& request) {
   ASSIGN_OR_RETURN(std::string receiver,
-                   ParseOrganisation("parent", request.parent()));
+                   ParseOrganisationName("parent", request.parent()));
   if (!caller.is_service() && caller.organisation != receiver) {
     return absl::PermissionDeniedError(
         absl::StrCat("parent: organisation ", caller.organisation,
@@ -1152,7 +1133,7 @@ ReferralRecords::ListDeadlines(
   v1::ListReferralDeadlinesResponse response;
   for (size_t i = 0; i < wanted.size(); ++i) {
     if (!records[i].has_value()) continue;
-    ASSIGN_OR_RETURN(v1::Referral referral, Decode<v1::Referral>(*records[i]));
+    ASSIGN_OR_RETURN(v1::Referral referral, DecodeReferral(*records[i]));
     const v1::Standard standard = wanted[i].second;
     const google::protobuf::Timestamp* due_time = DueOf(referral, standard);
     if (due_time == nullptr || !Pending(standard, referral.state())) continue;
@@ -1239,7 +1220,7 @@ absl::StatusOr<bool> ReferralRecords::RecordBreach(const std::string& receiver,
       RETURN_IF_ERROR(store_.Commit(cleanup).status());
       return false;
     }
-    ASSIGN_OR_RETURN(v1::Referral before, Decode<v1::Referral>(*record));
+    ASSIGN_OR_RETURN(v1::Referral before, DecodeReferral(*record));
     const google::protobuf::Timestamp* due = DueOf(before, standard);
     // Met since the index was read, or recorded by another sweep: the
     // referral's own write keeps the index right, nothing to do.
@@ -1323,7 +1304,7 @@ absl::StatusOr<bool> ReferralRecords::EraseOne(const std::string& receiver,
     ASSIGN_OR_RETURN(std::optional<storage::Record> record,
                      store_.Get(keys.Record(kReferral, id)));
     if (!record.has_value()) return false;
-    ASSIGN_OR_RETURN(v1::Referral before, Decode<v1::Referral>(*record));
+    ASSIGN_OR_RETURN(v1::Referral before, DecodeReferral(*record));
     if (before.participant_erased()) return false;  // done before
     v1::Referral after = before;
     after.clear_etag();
@@ -1355,7 +1336,7 @@ absl::StatusOr<bool> ReferralRecords::EraseOne(const std::string& receiver,
 absl::StatusOr<std::string> ReferralRecords::CheckMayWatch(
     const auth::Caller& caller, const v1::WatchReferralsRequest& request) {
   ASSIGN_OR_RETURN(std::string receiver,
-                   ParseOrganisation("parent", request.parent()));
+                   ParseOrganisationName("parent", request.parent()));
   // A cursor is a stream entry id, "<ms>-<seq>", as an earlier change gave.
   const std::vector<absl::string_view> parts =
       absl::StrSplit(request.cursor(), '-');
@@ -1411,8 +1392,7 @@ absl::StatusOr<ReferralRecords::Changes> ReferralRecords::ChangesAfter(
                    store_.GetMany(record_keys));
   for (size_t i = 0; i < found.size(); ++i) {
     if (!records[i].has_value()) continue;
-    ASSIGN_OR_RETURN(*found[i].mutable_referral(),
-                     Decode<v1::Referral>(*records[i]));
+    ASSIGN_OR_RETURN(*found[i].mutable_referral(), DecodeReferral(*records[i]));
     changes.changes.push_back(std::move(found[i]));
   }
   return changes;
@@ -1427,7 +1407,7 @@ v1::ImportRowResult ReferralRecords::ImportRow(
   absl::StatusOr<v1::Referral> done = [&]() -> absl::StatusOr<v1::Referral> {
     RETURN_IF_ERROR(CheckResourceId("row_id", row.row_id()));
     ASSIGN_OR_RETURN(std::string receiver,
-                     ParseOrganisation("parent", row.parent()));
+                     ParseOrganisationName("parent", row.parent()));
     if (caller.organisation != receiver) {
       return absl::PermissionDeniedError(
           absl::StrCat("parent: organisation ", caller.organisation,

@@ -929,11 +929,25 @@ TEST_F(ReferralRecordsTest, CreateAndSendWithoutConsentCreatesNothing) {
 }
 
 TEST_F(ReferralRecordsTest, ASenderWhoCannotReachTheParticipantIsRefused) {
-  consents_.sender_cannot_reach = true;
   const v1::Referral draft = CreateDraft();
+  consents_.sender_cannot_reach = true;
   EXPECT_EQ(Send(sender_, draft.name()).status().code(),
             absl::StatusCode::kPermissionDenied);
   ExpectUnchanged(draft);
+}
+
+TEST_F(ReferralRecordsTest, ADraftNeedsAParticipantTheSenderReaches) {
+  consents_.sender_cannot_reach = true;
+  EXPECT_EQ(
+      records_.Create(sender_, DraftRequest(v1::ALLOCATION)).status().code(),
+      absl::StatusCode::kPermissionDenied);
+  v1::ListReferralsRequest list;
+  list.set_parent("organisations/prime-north");
+  list.set_box(v1::SENT_BY);
+  absl::StatusOr<v1::ListReferralsResponse> listed =
+      records_.List(sender_, list);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_EQ(listed->referrals_size(), 0);
 }
 
 TEST_F(ReferralRecordsTest, ConsentsUnavailableIsUnavailable) {

@@ -1,29 +1,23 @@
 #include "services/partners/service_directory.h"
 
 #include <algorithm>
-#include <memory>
 #include <tuple>
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "common/idempotency/idempotency.h"
 #include "common/status/macros.h"
 #include "common/status/page_token.h"
 #include "common/status/validation.h"
 #include "common/time/proto_time.h"
 #include "common/validation/postcode.h"
-#include "google/protobuf/util/message_differencer.h"
 
 namespace employability::partners {
 namespace {
 
 using google::protobuf::RepeatedPtrField;
-using google::protobuf::util::MessageDifferencer;
 using storage::Batch;
 using storage::BatchResult;
 using storage::KeySpace;
@@ -51,54 +45,9 @@ constexpr int kMaxLineLength = 200;
 constexpr int kMaxDescription = 4000;
 constexpr int kMaxEligibility = 2000;
 constexpr int kMaxReferralCriteria = 2000;
-// Work per List call is bounded: a short page (and a token) rather than
-// reading on past records that went missing.
-constexpr int kListRounds = 4;
-constexpr int kSearchRounds = 4;
-
-std::string VersionTag(int64_t version) { return absl::StrCat(version); }
-
-absl::Status Conflict() {
-  return absl::AbortedError(
-      "the service kept changing while this call ran; retry");
-}
-
-absl::Status StaleEtag(absl::string_view field) {
-  return absl::AbortedError(absl::StrCat(
-      field,
-      ": the service changed since it was read; read it again and reapply "
-      "the change"));
-}
-
-absl::StatusOr<DirectoryService> Decode(const storage::Record& record) {
-  DirectoryService service;
-  if (!service.ParseFromString(record.value)) {
-    return absl::DataLossError("a stored service is unreadable");
-  }
-  service.set_etag(VersionTag(record.version));
-  return service;
-}
-
-// What is stored: the service without its etag (the version is the etag).
-std::string Encode(DirectoryService service) {
-  service.clear_etag();
-  return service.SerializeAsString();
-}
-
-// A short digest of the query a page token belongs to: the request with its
-// paging fields cleared. Hex, so that it never holds the token's separator.
-std::string QueryDigest(const google::protobuf::Message& request) {
-  std::unique_ptr<google::protobuf::Message> query(request.New());
-  query->CopyFrom(request);
-  const google::protobuf::Descriptor* descriptor = query->GetDescriptor();
-  for (const char* paging : {"page_token", "page_size"}) {
-    const google::protobuf::FieldDescriptor* field =
-        descriptor->FindFieldByName(paging);
-    if (field != nullptr)
-      query->GetReflection()->ClearField(query.get(), field);
-  }
-  return absl::BytesToHexString(idempotency::Fingerprint(*query)).substr(0, 16);
-}
+// The length of the query digest in this directory's page tokens: tokens
+// already issued must keep working.
+constexpr size_t kDigestLength = 16;
 
 // The idempotency key of a create. "services:" keeps these request ids apart
 // from those of organisation creates, which share the key space and tenancy
@@ -146,22 +95,13 @@ absl::Status CheckMayChange(const auth::Caller& caller,
 
 // ---- Names
 
-absl::StatusOr<std::string> ParseOrganisationName(absl::string_view field,
-                                                  absl::string_view name) {
-  if (name.empty()) return RequiredField(field);
-  if (!absl::ConsumePrefix(&name, kOrganisationsPrefix) || name.empty()) {
-    return InvalidField(field, "must be organisations/{organisation}");
-  }
-  RETURN_IF_ERROR(CheckOrganisationId(field, name));
-  return std::string(name);
-}
-
-// An index member back into a name; nullopt for one this class never wrote.
-std::optional<ServiceName> FromMember(absl::string_view member) {
+// The key of the service an index member names; one this class never
+// wrote names no record.
+std::string ServiceKey(const KeySpace& keys, absl::string_view member) {
   const size_t slash = member.find('/');
-  if (slash == absl::string_view::npos) return std::nullopt;
-  return ServiceName{std::string(member.substr(0, slash)),
-                     std::string(member.substr(slash + 1))};
+  if (slash == absl::string_view::npos) return keys.Child(kService, "-", "-");
+  return keys.Child(kService, member.substr(0, slash),
+                    member.substr(slash + 1));
 }
 
 // ---- Validation
@@ -201,26 +141,12 @@ absl::Status NormaliseNeeds(absl::string_view field,
   return absl::OkStatus();
 }
 
-// Postcode districts in upper case, each once in the order first given; at
-// least one.
+// Postcode districts as every record holds them; a service covers at least
+// one.
 absl::Status NormaliseAreas(absl::string_view field,
                             RepeatedPtrField<std::string>& areas) {
   if (areas.empty()) return RequiredField(field);
-  if (areas.size() > kMaxAreasServed) {
-    return InvalidField(field, absl::StrCat("must list at most ",
-                                            kMaxAreasServed, " districts"));
-  }
-  std::vector<std::string> kept;
-  std::set<std::string> seen;
-  for (int i = 0; i < areas.size(); ++i) {
-    ASSIGN_OR_RETURN(std::string district,
-                     validation::NormalisePostcodeDistrict(
-                         absl::StrCat(field, "[", i, "]"), areas[i]));
-    if (seen.insert(district).second) kept.push_back(std::move(district));
-  }
-  areas.Clear();
-  for (std::string& district : kept) areas.Add(std::move(district));
-  return absl::OkStatus();
+  return stored::NormaliseAreas(field, areas);
 }
 
 absl::Status NormaliseLocation(absl::string_view prefix,
@@ -344,12 +270,9 @@ void Reindex(Batch& batch, const KeySpace& keys, absl::string_view index,
 // ---- Updates
 
 // The fields an update may name, and how to copy each from the request.
-using FieldCopy = void (*)(const DirectoryService&, DirectoryService&);
-using FieldCopies = std::vector<std::pair<std::string, FieldCopy>>;
-
-const FieldCopies& ServiceFields() {
+const stored::FieldCopies<DirectoryService>& ServiceFields() {
   using S = DirectoryService;
-  static const auto* fields = new FieldCopies{
+  static const auto* fields = new stored::FieldCopies<S>{
       {"display_name",
        [](const S& f, S& t) { t.set_display_name(f.display_name()); }},
       {"description",
@@ -370,33 +293,6 @@ const FieldCopies& ServiceFields() {
        }},
   };
   return *fields;
-}
-
-std::set<std::string> Updatable() {
-  std::set<std::string> names;
-  for (const auto& [name, copy] : ServiceFields()) names.insert(name);
-  return names;
-}
-
-FieldCopy CopyOf(const std::string& path) {
-  for (const auto& [name, copy] : ServiceFields()) {
-    if (name == path) return copy;
-  }
-  return nullptr;  // not reached: paths are checked against the same table
-}
-
-// The paths whose value differs between `before` and `after`: what the
-// event reports as changed.
-std::vector<std::string> ChangedPaths(const std::set<std::string>& paths,
-                                      const DirectoryService& before,
-                                      const DirectoryService& after) {
-  std::vector<std::string> changed;
-  for (const std::string& path : paths) {
-    DirectoryService probe = before;
-    CopyOf(path)(after, probe);
-    if (!MessageDifferencer::Equals(probe, before)) changed.push_back(path);
-  }
-  return changed;
 }
 
 // Search order: the soonest start first, then the most room, then by name
@@ -451,7 +347,7 @@ absl::StatusOr<SearchQuery> ParseSearch(
   ASSIGN_OR_RETURN(int page_size, PageSize("page_size", request.page_size(),
                                            kDefaultPageSize, kMaxPageSize));
   query.page_size = static_cast<size_t>(page_size);
-  query.digest = QueryDigest(request);
+  query.digest = stored::QueryDigest(request, kDigestLength);
   if (request.page_token().empty()) return query;
   ASSIGN_OR_RETURN(
       std::string at,
@@ -477,18 +373,10 @@ std::string ServiceName::member() const {
 
 absl::StatusOr<ServiceName> ParseServiceName(absl::string_view field,
                                              absl::string_view name) {
-  if (name.empty()) return RequiredField(field);
-  const size_t at = name.find(kServicesSegment);
-  if (!absl::StartsWith(name, kOrganisationsPrefix) ||
-      at == absl::string_view::npos) {
-    return InvalidField(field, kServiceNameForm);
-  }
-  ASSIGN_OR_RETURN(std::string organisation,
-                   ParseOrganisationName(field, name.substr(0, at)));
-  const absl::string_view service = name.substr(at + kServicesSegment.size());
-  if (service.empty()) return InvalidField(field, kServiceNameForm);
-  RETURN_IF_ERROR(CheckResourceId(field, service));
-  return ServiceName{std::move(organisation), std::string(service)};
+  ASSIGN_OR_RETURN(
+      OrganisationChild child,
+      ParseOrganisationChild(field, name, kServicesSegment, kServiceNameForm));
+  return ServiceName{std::move(child.organisation), std::move(child.id)};
 }
 
 // ---- The directory
@@ -499,52 +387,17 @@ ServiceDirectory::ServiceDirectory(storage::Store& store, const Clock& clock,
     : store_(store),
       clock_(clock),
       organisations_(organisations),
-      events_(kServiceKeyspace, clock, ids) {}
+      events_(store, clock, ids) {}
 
 KeySpace ServiceDirectory::Keys() const {
   return KeySpace(kServiceKeyspace, kDirectoryTenancy);
 }
 
-absl::Status ServiceDirectory::AppendEvent(
-    Batch& batch, const auth::Caller& caller, const std::string& aggregate,
-    int64_t version, const google::protobuf::Message& payload) {
-  RETURN_IF_ERROR(events_.RegisterStream(store_, kDirectoryTenancy));
-  events_.Append(
-      batch,
-      events::EventContext{kDirectoryTenancy, aggregate, caller.organisation,
-                           caller.user, version},
-      payload);
-  return absl::OkStatus();
-}
-
 absl::StatusOr<ServiceDirectory::Loaded> ServiceDirectory::LoadService(
     absl::string_view field, const ServiceName& name) {
-  ASSIGN_OR_RETURN(
-      std::optional<storage::Record> record,
-      store_.Get(Keys().Child(kService, name.organisation, name.service)));
-  if (!record.has_value()) {
-    return absl::NotFoundError(
-        absl::StrCat(field, ": service ", name.str(), " not found"));
-  }
-  ASSIGN_OR_RETURN(DirectoryService service, Decode(*record));
-  return Loaded{std::move(service), record->version};
-}
-
-absl::StatusOr<v1::Organisation> ServiceDirectory::LoadOrganisation(
-    absl::string_view field, const std::string& id) {
-  // The directory of organisations is read on the partners service's own
-  // behalf: the caller's reach was checked against the service already.
-  auth::Caller partners;
-  partners.service = kServiceKeyspace;
-  v1::GetOrganisationRequest request;
-  request.set_name(absl::StrCat(kOrganisationsPrefix, id));
-  absl::StatusOr<v1::Organisation> organisation =
-      organisations_.GetOrganisation(partners, request);
-  if (absl::IsNotFound(organisation.status())) {
-    return absl::NotFoundError(
-        absl::StrCat(field, ": organisation ", request.name(), " not found"));
-  }
-  return organisation;
+  return stored::Load<DirectoryService>(
+      store_, Keys().Child(kService, name.organisation, name.service),
+      absl::StrCat(field, ": service ", name.str(), " not found"), "service");
 }
 
 absl::StatusOr<std::set<std::string>> ServiceDirectory::ActiveOrganisations(
@@ -570,45 +423,24 @@ absl::StatusOr<std::set<std::string>> ServiceDirectory::ActiveOrganisations(
 }
 
 absl::StatusOr<ServiceDirectory::Walked> ServiceDirectory::Walk(
-    const std::string& index, const std::string& after, int limit,
-    int max_rounds) {
+    const std::string& index, const std::string& page_token,
+    const std::string& digest, int limit) {
+  const KeySpace keys = Keys();
   Walked walked;
-  std::string cursor = after;
-  for (int round = 0; round < max_rounds; ++round) {
-    // One more than still wanted: whether anything lies beyond.
-    const int want = limit - static_cast<int>(walked.services.size()) + 1;
-    ASSIGN_OR_RETURN(std::vector<std::string> members,
-                     store_.IndexRange(index, cursor, want));
-    std::vector<std::string> keys;
-    for (const std::string& member : members) {
-      std::optional<ServiceName> name = FromMember(member);
-      keys.push_back(
-          name.has_value()
-              ? Keys().Child(kService, name->organisation, name->service)
-              : Keys().Child(kService, "-", "-"));
-    }
-    std::vector<std::optional<storage::Record>> records;
-    if (!keys.empty()) {
-      ASSIGN_OR_RETURN(records, store_.GetMany(keys));
-    }
-    for (size_t i = 0; i < members.size(); ++i) {
-      if (static_cast<int>(walked.services.size()) == limit) {
-        walked.last = cursor;
-        walked.more = true;
-        return walked;
-      }
-      cursor = members[i];
-      if (!records[i].has_value()) continue;  // gone since the index was read
-      ASSIGN_OR_RETURN(DirectoryService service, Decode(*records[i]));
-      walked.services.push_back(std::move(service));
-    }
-    if (static_cast<int>(members.size()) < want) {
-      walked.last = cursor;
-      return walked;  // the end of the index
-    }
-  }
-  walked.last = cursor;
-  walked.more = true;
+  ASSIGN_OR_RETURN(
+      walked.next_page_token,
+      stored::Page(
+          store_,
+          [&](const std::string& member) { return ServiceKey(keys, member); },
+          index, page_token, digest, limit,
+          [&](const std::string&,
+              const storage::Record& record) -> absl::StatusOr<bool> {
+            ASSIGN_OR_RETURN(
+                DirectoryService service,
+                stored::Decode<DirectoryService>(record, "service"));
+            walked.services.push_back(std::move(service));
+            return true;
+          }));
   return walked;
 }
 
@@ -649,8 +481,9 @@ absl::StatusOr<DirectoryService> ServiceDirectory::CreateServiceOnce(
   // Not in the write's batch: an organisation deactivated a moment later
   // keeps the service, but searches leave out inactive organisations'
   // services, so it is never offered.
-  ASSIGN_OR_RETURN(v1::Organisation organisation,
-                   LoadOrganisation("parent", name.organisation));
+  ASSIGN_OR_RETURN(
+      v1::Organisation organisation,
+      organisations_.ReadOrganisation("parent", name.organisation));
   if (!organisation.active()) {
     return absl::FailedPreconditionError(
         absl::StrCat("parent: organisation ", organisation.name(),
@@ -677,7 +510,7 @@ absl::StatusOr<DirectoryService> ServiceDirectory::CreateServiceOnce(
       batch, CreateGuardKey(keys, caller, request.request_id()), fingerprint,
       first);
   batch.ExpectAbsent(key);
-  batch.Put(key, Encode(service));
+  batch.Put(key, stored::Encode(service));
   const std::string member = name.member();
   batch.IndexAdd(keys.Index(kServices), member);
   batch.IndexAdd(keys.Index(kServicesOf, name.organisation), member);
@@ -685,10 +518,11 @@ absl::StatusOr<DirectoryService> ServiceDirectory::CreateServiceOnce(
   Reindex(batch, keys, kServiceNeed, member, {}, SetOf(service.needs()));
   v1::DirectoryServiceCreated created;
   *created.mutable_facts() = FactsOf(service, name);
-  RETURN_IF_ERROR(AppendEvent(batch, caller, service.name(), 1, created));
+  RETURN_IF_ERROR(events_.Append(batch, caller, kDirectoryTenancy,
+                                 service.name(), 1, created));
   ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
   if (result.committed) {
-    service.set_etag(VersionTag(1));
+    service.set_etag(stored::VersionTag(1));
     return service;
   }
   if (result.failed_step == guard) {
@@ -705,7 +539,7 @@ absl::StatusOr<DirectoryService> ServiceDirectory::ReplayService(
       idempotency::Replay(found, fingerprint, "request_id", &first));
   ASSIGN_OR_RETURN(ServiceName name, ParseServiceName("name", first.name()));
   ASSIGN_OR_RETURN(Loaded loaded, LoadService("name", name));
-  return std::move(loaded.service);
+  return std::move(loaded.message);
 }
 
 // ---- Read
@@ -715,7 +549,7 @@ absl::StatusOr<DirectoryService> ServiceDirectory::GetService(
   RETURN_IF_ERROR(CheckMayRead(caller));
   ASSIGN_OR_RETURN(ServiceName name, ParseServiceName("name", request.name()));
   ASSIGN_OR_RETURN(Loaded loaded, LoadService("name", name));
-  return std::move(loaded.service);
+  return std::move(loaded.message);
 }
 
 absl::StatusOr<v1::ListServicesResponse> ServiceDirectory::ListServices(
@@ -727,25 +561,21 @@ absl::StatusOr<v1::ListServicesResponse> ServiceDirectory::ListServices(
     ASSIGN_OR_RETURN(std::string organisation,
                      ParseOrganisationName("parent", request.parent()));
     // An organisation not in the directory is NOT_FOUND, not an empty list.
-    RETURN_IF_ERROR(LoadOrganisation("parent", organisation).status());
+    RETURN_IF_ERROR(
+        organisations_.ReadOrganisation("parent", organisation).status());
     index = keys.Index(kServicesOf, organisation);
   }
   ASSIGN_OR_RETURN(int page_size, PageSize("page_size", request.page_size(),
                                            kDefaultPageSize, kMaxPageSize));
-  const std::string digest = QueryDigest(request);
-  std::string cursor;
-  if (!request.page_token().empty()) {
-    ASSIGN_OR_RETURN(
-        cursor, DecodePageToken("page_token", request.page_token(), digest));
-  }
-  ASSIGN_OR_RETURN(Walked walked, Walk(index, cursor, page_size, kListRounds));
+  ASSIGN_OR_RETURN(
+      Walked walked,
+      Walk(index, request.page_token(),
+           stored::QueryDigest(request, kDigestLength), page_size));
   v1::ListServicesResponse response;
   for (DirectoryService& service : walked.services) {
     *response.add_services() = std::move(service);
   }
-  if (walked.more) {
-    response.set_next_page_token(EncodePageToken(walked.last, digest));
-  }
+  response.set_next_page_token(std::move(walked.next_page_token));
   return response;
 }
 
@@ -756,14 +586,12 @@ absl::StatusOr<DirectoryService> ServiceDirectory::UpdateService(
   ASSIGN_OR_RETURN(ServiceName name,
                    ParseServiceName("service.name", request.service().name()));
   RETURN_IF_ERROR(CheckMayChange(caller, name.organisation));
-  ASSIGN_OR_RETURN(std::set<std::string> paths,
-                   UpdatePaths(request.update_mask(), Updatable()));
-  for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
-    ASSIGN_OR_RETURN(std::optional<DirectoryService> updated,
-                     UpdateServiceOnce(caller, request, name, paths));
-    if (updated.has_value()) return *std::move(updated);
-  }
-  return Conflict();
+  ASSIGN_OR_RETURN(
+      std::set<std::string> paths,
+      UpdatePaths(request.update_mask(), stored::Updatable(ServiceFields())));
+  return stored::WriteWithRetries<DirectoryService>("service", [&] {
+    return UpdateServiceOnce(caller, request, name, paths);
+  });
 }
 
 absl::StatusOr<std::optional<DirectoryService>>
@@ -772,13 +600,15 @@ ServiceDirectory::UpdateServiceOnce(const auth::Caller& caller,
                                     const ServiceName& name,
                                     const std::set<std::string>& paths) {
   ASSIGN_OR_RETURN(Loaded loaded, LoadService("service.name", name));
-  const DirectoryService& before = loaded.service;
-  const std::string& etag = request.service().etag();
-  if (!etag.empty() && etag != before.etag()) return StaleEtag("service.etag");
+  const DirectoryService& before = loaded.message;
+  const stored::NamedEtag etag{request.service().etag(), "service.etag",
+                               "service"};
+  RETURN_IF_ERROR(etag.Check(before.etag()));
   DirectoryService after = before;
-  for (const std::string& path : paths) CopyOf(path)(request.service(), after);
+  stored::Apply(ServiceFields(), paths, request.service(), after);
   RETURN_IF_ERROR(NormaliseService("service", after));
-  const std::vector<std::string> changed = ChangedPaths(paths, before, after);
+  const std::vector<std::string> changed =
+      stored::ChangedPaths(ServiceFields(), paths, before, after);
   // Nothing to write: no new version, no event, the service as it is.
   if (changed.empty()) return after;
   *after.mutable_update_time() = ToProtoTimestamp(clock_.Now());
@@ -789,7 +619,7 @@ ServiceDirectory::UpdateServiceOnce(const auth::Caller& caller,
   const int64_t version = loaded.version + 1;
   Batch batch;
   batch.ExpectVersion(key, loaded.version);
-  batch.Put(key, Encode(after));
+  batch.Put(key, stored::Encode(after));
   Reindex(batch, keys, kServiceArea, member, SetOf(before.areas()),
           SetOf(after.areas()));
   Reindex(batch, keys, kServiceNeed, member, SetOf(before.needs()),
@@ -797,14 +627,9 @@ ServiceDirectory::UpdateServiceOnce(const auth::Caller& caller,
   v1::DirectoryServiceUpdated updated;
   *updated.mutable_facts() = FactsOf(after, name);
   for (const std::string& path : changed) updated.add_changed_fields(path);
-  RETURN_IF_ERROR(AppendEvent(batch, caller, after.name(), version, updated));
-  ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
-  if (result.committed) {
-    after.set_etag(VersionTag(version));
-    return after;
-  }
-  if (!etag.empty()) return StaleEtag("service.etag");
-  return std::nullopt;  // someone else wrote first: read again and retry
+  RETURN_IF_ERROR(events_.Append(batch, caller, kDirectoryTenancy, after.name(),
+                                 version, updated));
+  return stored::CommitUpdate(store_, batch, std::move(after), version, etag);
 }
 
 absl::StatusOr<DirectoryService> ServiceDirectory::UpdateServiceCapacity(
@@ -815,12 +640,8 @@ absl::StatusOr<DirectoryService> ServiceDirectory::UpdateServiceCapacity(
   RETURN_IF_ERROR(CheckCapacity("places_available", request.places_available(),
                                 "waiting_time_days",
                                 request.waiting_time_days()));
-  for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
-    ASSIGN_OR_RETURN(std::optional<DirectoryService> updated,
-                     UpdateCapacityOnce(caller, request, name));
-    if (updated.has_value()) return *std::move(updated);
-  }
-  return Conflict();
+  return stored::WriteWithRetries<DirectoryService>(
+      "service", [&] { return UpdateCapacityOnce(caller, request, name); });
 }
 
 absl::StatusOr<std::optional<DirectoryService>>
@@ -828,7 +649,7 @@ ServiceDirectory::UpdateCapacityOnce(
     const auth::Caller& caller, const v1::UpdateServiceCapacityRequest& request,
     const ServiceName& name) {
   ASSIGN_OR_RETURN(Loaded loaded, LoadService("name", name));
-  const DirectoryService& before = loaded.service;
+  const DirectoryService& before = loaded.message;
   DirectoryService after = before;
   const google::protobuf::Timestamp now = ToProtoTimestamp(clock_.Now());
   v1::ServiceCapacity& capacity = *after.mutable_capacity();
@@ -846,18 +667,18 @@ ServiceDirectory::UpdateCapacityOnce(
   const int64_t version = loaded.version + 1;
   Batch batch;
   batch.ExpectVersion(key, loaded.version);
-  batch.Put(key, Encode(after));
+  batch.Put(key, stored::Encode(after));
   v1::ServiceCapacityUpdated reported;
   *reported.mutable_facts() = FactsOf(after, name);
   reported.set_previous_places_available(before.capacity().places_available());
   reported.set_previous_waiting_time_days(
       before.capacity().waiting_time_days());
   reported.set_previous_accepting_referrals(before.accepting_referrals());
-  RETURN_IF_ERROR(AppendEvent(batch, caller, after.name(), version, reported));
-  ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
-  if (!result.committed) return std::nullopt;  // read again and retry
-  after.set_etag(VersionTag(version));
-  return after;
+  RETURN_IF_ERROR(events_.Append(batch, caller, kDirectoryTenancy, after.name(),
+                                 version, reported));
+  // A capacity report names no etag: the latest report is the truth.
+  return stored::CommitUpdate(store_, batch, std::move(after), version,
+                              stored::NamedEtag{});
 }
 
 // ---- Search
@@ -893,8 +714,8 @@ absl::StatusOr<ServiceDirectory::Found> ServiceDirectory::Matching(
                                 ? keys.Index(kServiceArea, district)
                             : !need.empty() ? keys.Index(kServiceNeed, need)
                                             : keys.Index(kServices);
-  ASSIGN_OR_RETURN(Walked walked,
-                   Walk(index, "", kMaxSearchCandidates, kSearchRounds));
+  // No page token in, and the one out only says whether there was more.
+  ASSIGN_OR_RETURN(Walked walked, Walk(index, "", "", kMaxSearchCandidates));
   std::vector<std::pair<std::string, DirectoryService>> matches;
   std::set<std::string> organisations;
   for (DirectoryService& service : walked.services) {
@@ -909,7 +730,7 @@ absl::StatusOr<ServiceDirectory::Found> ServiceDirectory::Matching(
   ASSIGN_OR_RETURN(std::set<std::string> active,
                    ActiveOrganisations(organisations));
   Found found;
-  found.capped = walked.more;
+  found.capped = !walked.next_page_token.empty();
   for (auto& [organisation, service] : matches) {
     if (active.count(organisation) > 0) {
       found.services.push_back(std::move(service));
@@ -927,15 +748,15 @@ absl::StatusOr<std::optional<ListedService>> ServiceDirectory::FindService(
   if (absl::IsNotFound(loaded.status())) return std::nullopt;
   RETURN_IF_ERROR(loaded.status());
   ListedService listed;
-  listed.name = loaded->service.name();
+  listed.name = loaded->message.name();
   listed.organisation = parsed.organisation;
   // An inactive organisation takes no referrals, whatever its service says.
   absl::StatusOr<v1::Organisation> organisation =
-      LoadOrganisation("name", parsed.organisation);
+      organisations_.ReadOrganisation("name", parsed.organisation);
   if (!organisation.ok() && !absl::IsNotFound(organisation.status())) {
     return organisation.status();
   }
-  listed.accepting_referrals = loaded->service.accepting_referrals() &&
+  listed.accepting_referrals = loaded->message.accepting_referrals() &&
                                organisation.ok() && organisation->active();
   return listed;
 }

@@ -34,14 +34,13 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/auth/caller.h"
-#include "common/events/event_log.h"
 #include "common/storage/keys.h"
 #include "common/storage/store.h"
 #include "common/time/clock.h"
 #include "employability/partners/v1/service_directory.pb.h"
-#include "google/protobuf/message.h"
 #include "services/partners/organisation_directory.h"
 #include "services/partners/referral_terms.h"
+#include "services/partners/stored_records.h"
 
 namespace employability::partners {
 
@@ -95,18 +94,10 @@ class ServiceDirectory : public ServiceLookup {
 
  private:
   // A record as read, with the version an optimistic write must check.
-  struct Loaded {
-    v1::DirectoryService service;  // etag set
-    int64_t version = 0;
-  };
+  using Loaded = stored::Loaded<v1::DirectoryService>;
 
   absl::StatusOr<Loaded> LoadService(absl::string_view field,
                                      const ServiceName& name);
-  // The organisation (an id), NOT_FOUND naming `field` when it is not in the
-  // directory.
-  absl::StatusOr<v1::Organisation> LoadOrganisation(absl::string_view field,
-                                                    const std::string& id);
-
   absl::StatusOr<v1::DirectoryService> CreateServiceOnce(
       const auth::Caller& caller, const v1::CreateServiceRequest& request,
       const ServiceName& name, v1::DirectoryService service);
@@ -119,17 +110,16 @@ class ServiceDirectory : public ServiceLookup {
       const auth::Caller& caller,
       const v1::UpdateServiceCapacityRequest& request, const ServiceName& name);
 
-  // Up to `limit` services of `index` after member `after`, in order of
-  // member, reading at most `max_rounds` slices: the member the walk stopped
-  // at and whether the index holds more beyond it.
+  // Up to `limit` services of `index` after the page token's place, in
+  // order of member (stored::Page), and the token of what lies beyond ("" at
+  // the end of the index).
   struct Walked {
     std::vector<v1::DirectoryService> services;
-    std::string last;
-    bool more = false;
+    std::string next_page_token;
   };
   absl::StatusOr<Walked> Walk(const std::string& index,
-                              const std::string& after, int limit,
-                              int max_rounds);
+                              const std::string& page_token,
+                              const std::string& digest, int limit);
   // The services of active organisations that match a search, unsorted,
   // from at most kMaxSearchCandidates read; `capped` when there were more.
   struct Found {
@@ -144,14 +134,11 @@ class ServiceDirectory : public ServiceLookup {
       const std::set<std::string>& organisations);
 
   storage::KeySpace Keys() const;
-  absl::Status AppendEvent(storage::Batch& batch, const auth::Caller& caller,
-                           const std::string& aggregate, int64_t version,
-                           const google::protobuf::Message& payload);
 
   storage::Store& store_;
   const Clock& clock_;
   OrganisationDirectory& organisations_;
-  events::EventLog events_;
+  stored::Events events_;
 };
 
 }  // namespace employability::partners

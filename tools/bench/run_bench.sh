@@ -12,6 +12,16 @@
 #   CONNECTIONS [8] CONCURRENCY [16] DURATION_S [10] WARMUP_S [2]
 #   RATE [2000]  calls/s of the open-loop create-participant run
 #   PRELOAD [1000]  participants created before get-participant
+#   REFERRAL_PRELOAD [200]  participants (each with a consent naming the
+#                sub-contractor) created before send-referral and
+#                get-referral; get-referral sends each one allocation
+#   REFERRAL_CONCURRENCY [2]  send-referral: calls in flight per connection.
+#                A send holds a server worker while it asks the participants
+#                service for consent, which in the suite needs a worker of
+#                the same pool (--workers, 32): with 32 sends in flight none
+#                is left to answer and every send waits out its 2 s consent
+#                deadline (UNAVAILABLE). CONNECTIONS x this must stay under
+#                half the pool.
 #   JOBS [2]     build parallelism
 #   BUILD [1]    0: use the binaries as they are
 #   SUITE [1]    0: load the limit server only (no suite needed)
@@ -31,6 +41,8 @@ DURATION_S=${DURATION_S:-10}
 WARMUP_S=${WARMUP_S:-2}
 RATE=${RATE:-2000}
 PRELOAD=${PRELOAD:-1000}
+REFERRAL_PRELOAD=${REFERRAL_PRELOAD:-200}
+REFERRAL_CONCURRENCY=${REFERRAL_CONCURRENCY:-2}
 JOBS=${JOBS:-2}
 BUILD=${BUILD:-1}
 SUITE=${SUITE:-1}
@@ -135,25 +147,78 @@ start_suite() {
   pids+=("$suite_pid")
   wait_for suite 30 "$client" --address="127.0.0.1:$suite_port" health
   authorise_loadgen
+  record_referral_terms
+}
+
+# The bootstrapped prime's admin, who sets the bench up.
+admin_token=
+# as_admin <what> <method> <request>: one call as the admin, or the bench
+# stops saying what could not be set up.
+as_admin() {
+  "$client" --address="127.0.0.1:$suite_port" --token="$admin_token" \
+    call "employability.partners.v1.$2" "$3" >>"$tmp/setup.log" 2>&1 ||
+    die "could not $1 (see $tmp/setup.log)"
 }
 
 # The load runs as an adviser of a bootstrapped prime provider, with a
 # development-mode token (the bench's own throwaway Redis).
 authorise_loadgen() {
-  local redis=--redis=127.0.0.1:$redis_port admin_token
+  local redis=--redis=127.0.0.1:$redis_port
   admin_token=$("$admin_bin" bootstrap "$redis" --organisation_id=bench-org \
     --organisation_name="Bench Prime" --admin_id=admin --admin_name="Bench Admin" \
     --admin_email=admin@bench.example 2>>"$tmp/admin.log") ||
     die "bootstrap failed (see $tmp/admin.log)"
-  "$client" --address="127.0.0.1:$suite_port" --token="$admin_token" \
-    call employability.partners.v1.Partners/CreateStaffUser \
+  as_admin "add the adviser" Partners/CreateStaffUser \
     'parent: "organisations/bench-org" staff_user_id: "loadgen" request_id: "bench"
      staff_user { display_name: "Load Generator" email: "loadgen@bench.example"
-                  role: ADVISER }' >/dev/null || die "could not add the adviser"
+                  role: ADVISER }'
   EMPLOYABILITY_TOKEN=$("$admin_bin" token --development_mode "$redis" \
     --organisation=bench-org --user=loadgen 2>>"$tmp/admin.log") ||
     die "no development token (see $tmp/admin.log)"
   export EMPLOYABILITY_TOKEN
+}
+
+# What a referral needs, made by the prime's admin: a commissioner and a
+# sub-contractor in the directory, the commissioner's contract with the
+# prime (England and Wales, 2024..2027: the calendar's years), the
+# sub-contractor's sub-contract under it, and an ACTIVE data-sharing
+# agreement between prime and sub-contractor, in force since yesterday.
+# The loadgen enrols its participants under the contract.
+referral_contract=bench-contract
+referral_receiver=bench-sub
+record_referral_terms() {
+  local since=$(($(date +%s) - 86400))
+  as_admin "add the commissioner" Partners/CreateOrganisation \
+    'organisation_id: "bench-commissioner" request_id: "bench-commissioner"
+     organisation { display_name: "Bench Commissioner" type: COMMISSIONER }'
+  as_admin "add the sub-contractor" Partners/CreateOrganisation \
+    "organisation_id: \"$referral_receiver\" request_id: \"bench-sub\"
+     organisation { display_name: \"Bench Sub-contractor\" type: SUB_CONTRACTOR
+                    areas_served: \"M1\" }"
+  as_admin "record the contract" Agreements/CreateContract \
+    "contract_id: \"$referral_contract\" request_id: \"bench-contract\"
+     contract { display_name: \"Bench Contract\" programme: \"Restart Scheme\"
+       commissioner: \"bench-commissioner\" prime_provider: \"bench-org\"
+       contract_area: \"North West\" area_districts: \"M1\"
+       nation: ENGLAND_AND_WALES
+       start_date { year: 2024 month: 1 day: 1 }
+       end_date { year: 2027 month: 12 day: 31 }
+       expected_referrals: 100000 payment_model: SERVICE_FEE_AND_OUTCOMES }"
+  as_admin "record the sub-contract" Agreements/CreateSubContract \
+    "parent: \"contracts/$referral_contract\" request_id: \"bench-sub-contract\"
+     sub_contract { sub_contractor: \"$referral_receiver\"
+       start_date { year: 2024 month: 1 day: 1 }
+       end_date { year: 2027 month: 12 day: 31 }
+       expected_referrals: 50000 contracted_share_percent: 50
+       payment_model: OUTCOME_BASED }"
+  as_admin "record the data-sharing agreement" \
+    Agreements/CreateDataSharingAgreement \
+    "request_id: \"bench-sharing\"
+     data_sharing_agreement { parties: \"bench-org\" parties: \"$referral_receiver\"
+       purpose: \"Allocating participants' journeys to the sub-contractor\"
+       data_categories: IDENTITY data_categories: CONTACT
+       data_categories: EMPLOYMENT_HISTORY data_categories: BARRIERS
+       lawful_basis: PUBLIC_TASK start_time { seconds: $since } status: ACTIVE }"
 }
 
 # load <address> <server pid> <loadgen flags...>: one run, one result line.
@@ -183,6 +248,11 @@ run_all() {
   load "$suite" "$suite_pid" --target=create-participant --rate="$RATE"
   load "$suite" "$suite_pid" --target=create-participant
   load "$suite" "$suite_pid" --target=get-participant --preload="$PRELOAD"
+  local terms=(--contract="$referral_contract" --receiver="$referral_receiver"
+    --preload="$REFERRAL_PRELOAD")
+  load "$suite" "$suite_pid" --target=send-referral "${terms[@]}" \
+    --concurrency="$REFERRAL_CONCURRENCY"
+  load "$suite" "$suite_pid" --target=get-referral "${terms[@]}"
 }
 
 # field <name> <line>: the value of name=value in a result line.
@@ -245,6 +315,8 @@ print_ratios() {
   ratio create/limit-put create-participant limit-put
   ratio get/limit-put get-participant limit-put
   ratio get/limit-echo get-participant limit-echo
+  ratio send-ref/limit-put send-referral limit-put
+  ratio get-ref/limit-put get-referral limit-put
 }
 
 main() {

@@ -4,6 +4,8 @@
 //
 //   employability_loadgen --target=limit-echo --address=127.0.0.1:50099
 //   employability_loadgen --target=create-participant --rate=2000
+//   employability_loadgen --target=send-referral --contract=bench-contract
+//       --receiver=bench-sub
 #include <algorithm>
 #include <chrono>
 #include <iostream>
@@ -14,6 +16,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -22,7 +25,8 @@
 #include "tools/loadgen/targets.h"
 
 ABSL_FLAG(std::string, target, "",
-          "limit-echo | limit-put | create-participant | get-participant");
+          "limit-echo | limit-put | create-participant | get-participant | "
+          "send-referral | get-referral");
 ABSL_FLAG(std::string, address, "127.0.0.1:50051", "server host:port");
 ABSL_FLAG(std::string, token, "",
           "bearer token of the caller, sent as 'authorization: Bearer "
@@ -40,11 +44,21 @@ ABSL_FLAG(int, max_in_flight, 20000, "open loop: sending waits beyond this");
 ABSL_FLAG(double, duration_s, 10, "length of the measured window");
 ABSL_FLAG(double, warmup_s, 2, "load before the measured window");
 ABSL_FLAG(int, payload_bytes, 64, "limit-echo: payload size");
-ABSL_FLAG(std::string, contract, "bench", "participants: parent contract id");
+ABSL_FLAG(std::string, contract, "bench",
+          "participants: parent contract id; for the referral targets, a "
+          "contract recorded in Agreements with the caller's organisation "
+          "as prime provider");
 ABSL_FLAG(std::string, programme, "restart", "participants: programme");
 ABSL_FLAG(std::string, referral_date, "2026-01-05",
           "participants: referral date, YYYY-MM-DD");
-ABSL_FLAG(int, preload, 1000, "get-participant: participants created first");
+ABSL_FLAG(int, preload, 1000,
+          "get-participant, send-referral, get-referral: participants "
+          "created first (the referral targets give each a consent; "
+          "get-referral sends each one allocation)");
+ABSL_FLAG(std::string, receiver, "",
+          "send-referral, get-referral: the receiving organisation's id, a "
+          "sub-contractor under --contract with an ACTIVE data-sharing "
+          "agreement with the caller's organisation");
 ABSL_FLAG(int, server_pid, 0, "report this process's CPU time in the window");
 ABSL_FLAG(int, store_pid, 0,
           "report this process's (the server's Redis) CPU time too");
@@ -121,6 +135,7 @@ int Run() {
   config.participant.contract = absl::GetFlag(FLAGS_contract);
   config.participant.programme = absl::GetFlag(FLAGS_programme);
   config.preload = absl::GetFlag(FLAGS_preload);
+  config.receiver = absl::GetFlag(FLAGS_receiver);
   if (!ParseDate(absl::GetFlag(FLAGS_referral_date), &config.participant)) {
     std::cerr << "--referral_date must be YYYY-MM-DD\n";
     return 2;
@@ -129,6 +144,10 @@ int Run() {
                 name) == std::end(tools::kTargetNames)) {
     std::cerr << "--target must be one of: "
               << absl::StrJoin(tools::kTargetNames, ", ") << "\n";
+    return 2;
+  }
+  if (absl::EndsWith(name, "-referral") && config.receiver.empty()) {
+    std::cerr << "--target=" << name << " needs --receiver\n";
     return 2;
   }
   std::string address = absl::GetFlag(FLAGS_address);
