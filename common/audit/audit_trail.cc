@@ -68,7 +68,7 @@ absl::Status AuditTrail::AddTo(storage::Batch& batch,
                                v1::AuditEntry entry) {
   RETURN_IF_ERROR(CheckSameTenancy(batch, tenancy));
   ASSIGN_OR_RETURN(std::string payload, Stamp(tenancy, entry));
-  RETURN_IF_ERROR(Register(tenancy));
+  RETURN_IF_ERROR(Register(tenancy, entry.owning_organisation()));
   batch.StreamAppend(storage::AuditStream(tenancy), std::move(payload));
   return absl::OkStatus();
 }
@@ -76,7 +76,7 @@ absl::Status AuditTrail::AddTo(storage::Batch& batch,
 absl::Status AuditTrail::Record(const std::string& tenancy,
                                 v1::AuditEntry entry) {
   ASSIGN_OR_RETURN(std::string payload, Stamp(tenancy, entry));
-  RETURN_IF_ERROR(Register(tenancy));
+  RETURN_IF_ERROR(Register(tenancy, entry.owning_organisation()));
   storage::Batch batch;
   batch.StreamAppend(storage::AuditStream(tenancy), std::move(payload));
   return store_.Commit(batch).status();
@@ -96,16 +96,23 @@ absl::StatusOr<std::string> AuditTrail::Stamp(const std::string& tenancy,
   return entry.SerializeAsString();
 }
 
-absl::Status AuditTrail::Register(const std::string& tenancy) {
+absl::Status AuditTrail::Register(const std::string& tenancy,
+                                  const std::string& owner) {
+  // A space never appears in a tenancy or an organisation id.
+  const std::string pair = absl::StrCat(tenancy, " ", owner);
   {
     absl::MutexLock lock(&mu_);
-    if (registered_.contains(tenancy)) return absl::OkStatus();
+    if (registered_.contains(pair)) return absl::OkStatus();
   }
-  storage::Batch batch;
-  batch.IndexAdd(storage::AuditStreamRegistry(), tenancy);
-  RETURN_IF_ERROR(store_.Commit(batch).status());
+  // Two keys in two slots: two writes, both idempotent.
+  storage::Batch every;
+  every.IndexAdd(storage::AuditStreamRegistry(), tenancy);
+  RETURN_IF_ERROR(store_.Commit(every).status());
+  storage::Batch owned;
+  owned.IndexAdd(storage::AuditStreamRegistryOf(owner), tenancy);
+  RETURN_IF_ERROR(store_.Commit(owned).status());
   absl::MutexLock lock(&mu_);
-  registered_.insert(tenancy);
+  registered_.insert(pair);
   return absl::OkStatus();
 }
 

@@ -10,9 +10,11 @@
 //     after the read (Record). It fails with UNAVAILABLE when the store is
 //     down, and the caller decides: a read of personal data that cannot be
 //     audited should fail closed.
-// The first entry of a tenancy in this process also records the tenancy in
-// the registry of audited tenancies (storage::AuditStreamRegistry), so that
-// the audit service finds every stream.
+// The first entry of a tenancy (for an owning organisation) in this process
+// also records the tenancy in the registry of audited tenancies
+// (storage::AuditStreamRegistry) and among the owner's
+// (storage::AuditStreamRegistryOf), so that the audit service reads an
+// organisation's trail from the streams that hold it, not from every one.
 #ifndef EMPLOYABILITY_COMMON_AUDIT_AUDIT_TRAIL_H_
 #define EMPLOYABILITY_COMMON_AUDIT_AUDIT_TRAIL_H_
 
@@ -60,14 +62,16 @@ class AuditTrail {
   // Checks the entry, sets its name and time, and returns what is stored.
   absl::StatusOr<std::string> Stamp(const std::string& tenancy,
                                     v1::AuditEntry& entry);
-  // Records the tenancy in the registry of audited tenancies: one write per
-  // tenancy per process, cheap afterwards.
-  absl::Status Register(const std::string& tenancy);
+  // Records the tenancy in the registry of audited tenancies, and among
+  // the tenancies holding entries `owner` reads back: two writes per
+  // tenancy and owner per process, cheap afterwards.
+  absl::Status Register(const std::string& tenancy, const std::string& owner);
 
   storage::Store& store_;
   const Clock& clock_;
   IdSource& ids_;
   absl::Mutex mu_;
+  // "<tenancy> <owner>" pairs registered by this process.
   absl::flat_hash_set<std::string> registered_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -117,6 +117,14 @@ inline std::string AuditStreamRegistry() {
   return "employability:audit:trails";
 }
 
+// The tenancies whose audit trail holds entries about records `organisation`
+// owns, so that the organisation's trail is read from those streams only
+// (not every tenancy's). Its own slot, written as the registry is.
+//   employability:audit:trails-of:<organisation>
+inline std::string AuditStreamRegistryOf(absl::string_view organisation) {
+  return absl::StrCat("employability:audit:trails-of:", organisation);
+}
+
 }  // namespace employability::storage
 
 #endif  // EMPLOYABILITY_COMMON_STORAGE_KEYS_H_

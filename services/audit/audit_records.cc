@@ -244,14 +244,16 @@ bool Matches(const Query& query, const v1::AuditEntry& entry) {
          time >= query.start && time < query.end;
 }
 
+// The tenancies whose trails hold entries `organisation` owns.
 absl::StatusOr<std::vector<std::string>> AuditedTenancies(
-    storage::Store& store) {
+    storage::Store& store, const std::string& organisation) {
   std::vector<std::string> tenancies;
   std::string after;
   while (true) {
-    ASSIGN_OR_RETURN(std::vector<std::string> slice,
-                     store.IndexRange(storage::AuditStreamRegistry(), after,
-                                      kRegistrySlice));
+    ASSIGN_OR_RETURN(
+        std::vector<std::string> slice,
+        store.IndexRange(storage::AuditStreamRegistryOf(organisation), after,
+                         kRegistrySlice));
     tenancies.insert(tenancies.end(), slice.begin(), slice.end());
     if (static_cast<int>(slice.size()) < kRegistrySlice) return tenancies;
     after = tenancies.back();
@@ -358,17 +360,21 @@ absl::StatusOr<v1::ListAuditEntriesResponse> AuditRecords::List(
         DecodePageToken("page_token", request.page_token(), digest));
     ASSIGN_OR_RETURN(cursor, DecodeCursor(last));
   }
-  // A participant's entries lie in their contract's trail; other queries
-  // read every audited tenancy's.
-  std::vector<Stream> streams;
+  // The organisation's entries lie in the trails of the tenancies that
+  // registered them: its contracts' (participants), and those of the
+  // organisations it referred to (referrals). A participant's are among
+  // them, their contract's trail first of all.
+  ASSIGN_OR_RETURN(std::vector<std::string> tenancies,
+                   AuditedTenancies(store_, query.organisation));
   if (!query.contract.empty()) {
-    streams.push_back({storage::ContractTenancy(query.contract)});
-  } else {
-    ASSIGN_OR_RETURN(std::vector<std::string> tenancies,
-                     AuditedTenancies(store_));
-    for (std::string& tenancy : tenancies) {
-      streams.push_back({std::move(tenancy)});
-    }
+    tenancies.push_back(storage::ContractTenancy(query.contract));
+  }
+  std::sort(tenancies.begin(), tenancies.end());
+  tenancies.erase(std::unique(tenancies.begin(), tenancies.end()),
+                  tenancies.end());
+  std::vector<Stream> streams;
+  for (std::string& tenancy : tenancies) {
+    streams.push_back({std::move(tenancy)});
   }
   v1::ListAuditEntriesResponse response;
   ASSIGN_OR_RETURN(

@@ -15,13 +15,10 @@
 #   REFERRAL_PRELOAD [200]  participants (each with a consent naming the
 #                sub-contractor) created before send-referral and
 #                get-referral; get-referral sends each one allocation
-#   REFERRAL_CONCURRENCY [2]  send-referral: calls in flight per connection.
-#                A send holds a server worker while it asks the participants
-#                service for consent, which in the suite needs a worker of
-#                the same pool (--workers, 32): with 32 sends in flight none
-#                is left to answer and every send waits out its 2 s consent
-#                deadline (UNAVAILABLE). CONNECTIONS x this must stay under
-#                half the pool.
+#   REFERRAL_CONCURRENCY [$CONCURRENCY]  send-referral: calls in flight per
+#                connection. Referral steps run on workers of their own, so
+#                sends waiting on the consent check never take the workers
+#                that answer it.
 #   JOBS [2]     build parallelism
 #   BUILD [1]    0: use the binaries as they are
 #   SUITE [1]    0: load the limit server only (no suite needed)
@@ -42,7 +39,7 @@ WARMUP_S=${WARMUP_S:-2}
 RATE=${RATE:-2000}
 PRELOAD=${PRELOAD:-1000}
 REFERRAL_PRELOAD=${REFERRAL_PRELOAD:-200}
-REFERRAL_CONCURRENCY=${REFERRAL_CONCURRENCY:-2}
+REFERRAL_CONCURRENCY=${REFERRAL_CONCURRENCY:-$CONCURRENCY}
 JOBS=${JOBS:-2}
 BUILD=${BUILD:-1}
 SUITE=${SUITE:-1}
