@@ -14,6 +14,8 @@
 //   - Watch resumed from a cursor after a disconnect, nothing missed or
 //     repeated;
 //   - a bulk import with bad rows: each row's own result, nothing partial;
+//   - every read and write of a referral is in the audit trail the
+//     participant's owner reads for a subject access request;
 //   - a participant erased in the participants service has the free text of
 //     their referrals wiped here (the erasure rule).
 // Every test makes organisations and a contract of its own (random ids).
@@ -32,10 +34,12 @@
 #include "common/metrics/scrape.h"
 #include "common/time/clock.h"
 #include "common/time/proto_time.h"
+#include "employability/audit/v1/audit.grpc.pb.h"
 #include "employability/participants/v1/participant_data.grpc.pb.h"
 #include "employability/participants/v1/participants.grpc.pb.h"
 #include "employability/partners/v1/agreements.grpc.pb.h"
 #include "employability/partners/v1/referrals.grpc.pb.h"
+#include "services/audit/audit_grpc.h"
 #include "services/participants/participants_grpc.h"
 #include "services/participants/referral_access.h"
 #include "services/partners/participant_erasure.h"
@@ -91,7 +95,8 @@ class ReferralsIntegrationTest : public testing::Test {
   void SetUp() override {
     clock_.Set(absl::Now());
     test_harness::SuiteOptions options;
-    options.modules = {participants::NewModule, partners::NewModule};
+    options.modules = {participants::NewModule, partners::NewModule,
+                       audit::NewModule};
     options.clock = &clock_;
     absl::StatusOr<std::unique_ptr<test_harness::SuiteUnderTest>> suite =
         test_harness::SuiteUnderTest::Start(options);
@@ -676,8 +681,8 @@ TEST_F(ReferralsIntegrationTest, ErasingTheParticipantWipesTheirReferrals) {
   std::unique_ptr<pv1::ParticipantData::Stub> data =
       pv1::ParticipantData::NewStub(suite_->channel());
   grpc::Status status = data->EraseParticipant(
-      CallContext(TestCaller{prime_, "quinn", type::v1::QUALITY_MANAGER, "",
-                             ""})
+      CallContext(
+          TestCaller{prime_, "quinn", type::v1::QUALITY_MANAGER, "", ""})
           .get(),
       erase, &erased);
   ASSERT_TRUE(status.ok()) << test_harness::Describe(status);
@@ -688,8 +693,7 @@ TEST_F(ReferralsIntegrationTest, ErasingTheParticipantWipesTheirReferrals) {
         v1::GetReferralRequest get;
         get.set_name(sent.name());
         return referrals_
-                   ->GetReferral(CallContext(PrimeAdviser()).get(), get,
-                                 &wiped)
+                   ->GetReferral(CallContext(PrimeAdviser()).get(), get, &wiped)
                    .ok() &&
                wiped.participant_erased();
       },
@@ -701,6 +705,39 @@ TEST_F(ReferralsIntegrationTest, ErasingTheParticipantWipesTheirReferrals) {
   EXPECT_EQ(wiped.state(), v1::SENT);
   EXPECT_EQ(wiped.kind(), v1::ALLOCATION);
   EXPECT_EQ(wiped.steps_size(), sent.steps_size());
+}
+
+TEST_F(ReferralsIntegrationTest, ReferralAccessIsInTheParticipantsAuditTrail) {
+  const v1::Referral sent = SendAllocation();
+  v1::GetReferralRequest get;
+  get.set_name(sent.name());
+  v1::Referral read;
+  ASSERT_TRUE(
+      referrals_->GetReferral(CallContext(SubAdviser()).get(), get, &read)
+          .ok());
+  std::unique_ptr<audit::v1::AuditTrail::Stub> trail =
+      audit::v1::AuditTrail::NewStub(suite_->channel());
+  audit::v1::ListAuditEntriesRequest request;
+  request.set_parent(absl::StrCat("organisations/", prime_));
+  request.set_participant(participant_);
+  audit::v1::ListAuditEntriesResponse response;
+  grpc::Status status = trail->ListAuditEntries(
+      CallContext(
+          TestCaller{prime_, "quinn", type::v1::QUALITY_MANAGER, "", ""})
+          .get(),
+      request, &response);
+  ASSERT_TRUE(status.ok()) << test_harness::Describe(status);
+  bool created = false, read_by_sub = false;
+  for (const audit::v1::AuditEntry& entry : response.audit_entries()) {
+    if (entry.record() != sent.name()) continue;
+    created |= absl::EndsWith(entry.method(), "Referrals/CreateReferral") &&
+               entry.actor_organisation() == prime_;
+    read_by_sub |= absl::EndsWith(entry.method(), "Referrals/GetReferral") &&
+                   entry.actor_organisation() == sub_ &&
+                   entry.actor_user() == "sam";
+  }
+  EXPECT_TRUE(created) << response.DebugString();
+  EXPECT_TRUE(read_by_sub) << response.DebugString();
 }
 
 }  // namespace
