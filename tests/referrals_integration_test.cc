@@ -515,7 +515,17 @@ TEST_F(ReferralsIntegrationTest,
       absl::Seconds(10)));
 }
 
-// Reads up to `n` changes from a Watch opened after `cursor`.
+// Tests share one Redis, and every suite's sweep walks every inbox on its
+// own clock: the Christmas test's, a month ahead, finds other tests'
+// referrals past their standards. Those changes are real, and beside the
+// point here.
+bool IsBreach(const v1::ReferralChange& change) {
+  return change.event_type() ==
+         "employability.partners.v1.ReferralStandardBreached";
+}
+
+// Reads up to `n` changes from a Watch opened after `cursor`, breaches
+// aside.
 std::vector<v1::ReferralChange> WatchSome(v1::Referrals::Stub& stub,
                                           const TestCaller& caller,
                                           const std::string& receiver,
@@ -530,6 +540,7 @@ std::vector<v1::ReferralChange> WatchSome(v1::Referrals::Stub& stub,
   std::vector<v1::ReferralChange> changes;
   v1::ReferralChange change;
   while (static_cast<int>(changes.size()) < n && reader->Read(&change)) {
+    if (IsBreach(change)) continue;
     changes.push_back(change);
   }
   context->TryCancel();  // the disconnect
@@ -570,7 +581,9 @@ TEST_F(ReferralsIntegrationTest, WatchResumesFromItsCursorAfterADisconnect) {
   request.set_cursor(resumed[1].cursor());
   auto reader = referrals_->WatchReferrals(context.get(), request);
   v1::ReferralChange change;
-  EXPECT_FALSE(reader->Read(&change));
+  while (reader->Read(&change)) {
+    EXPECT_TRUE(IsBreach(change)) << change.event_type();
+  }
   EXPECT_EQ(reader->Finish().error_code(), Code::DEADLINE_EXCEEDED);
 
   // Another organisation may not watch the sub-contractor's inbox.
