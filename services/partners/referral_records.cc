@@ -229,6 +229,17 @@ absl::Status CheckNote(absl::string_view field, absl::string_view note,
   return CheckText(field, note, kMaxText, required);
 }
 
+// A step's reason from its list (`listed`), and the note that an OTHER
+// reason (`other`) needs.
+absl::Status CheckReason(int reason, bool listed, bool other,
+                         absl::string_view note) {
+  if (reason == 0) return RequiredField("reason");
+  if (!listed) {
+    return InvalidField("reason", "must be one of the listed reasons");
+  }
+  return CheckNote("note", note, other);
+}
+
 absl::Status CheckHandover(absl::string_view prefix, const v1::Handover& h,
                            bool to_send) {
   RETURN_IF_ERROR(CheckText(FieldPath(prefix, "summary"), h.summary(),
@@ -984,14 +995,9 @@ absl::StatusOr<v1::Referral> ReferralRecords::Accept(
 absl::StatusOr<v1::Referral> ReferralRecords::Decline(
     const auth::Caller& caller, const v1::DeclineReferralRequest& request) {
   static const Step kDecline{v1::DECLINED, {v1::SENT}, Step::Side::kReceiver};
-  if (request.reason() == v1::DECLINE_REASON_UNSPECIFIED) {
-    return RequiredField("reason");
-  }
-  if (!v1::DeclineReason_IsValid(request.reason())) {
-    return InvalidField("reason", "must be one of the listed reasons");
-  }
-  RETURN_IF_ERROR(CheckNote("note", request.note(),
-                            request.reason() == v1::OTHER_DECLINE_REASON));
+  RETURN_IF_ERROR(CheckReason(
+      request.reason(), v1::DeclineReason_IsValid(request.reason()),
+      request.reason() == v1::OTHER_DECLINE_REASON, request.note()));
   return TakeStep(caller, request.name(), request.etag(), kDecline,
                   [&](v1::Referral& r) {
                     r.set_decline_reason(request.reason());
@@ -1012,14 +1018,9 @@ absl::StatusOr<v1::Referral> ReferralRecords::RecordNotStarted(
     const v1::RecordReferralNotStartedRequest& request) {
   static const Step kNotStarted{
       v1::DID_NOT_START, {v1::ACCEPTED}, Step::Side::kReceiver};
-  if (request.reason() == v1::NOT_STARTED_REASON_UNSPECIFIED) {
-    return RequiredField("reason");
-  }
-  if (!v1::NotStartedReason_IsValid(request.reason())) {
-    return InvalidField("reason", "must be one of the listed reasons");
-  }
-  RETURN_IF_ERROR(CheckNote("note", request.note(),
-                            request.reason() == v1::OTHER_NOT_STARTED_REASON));
+  RETURN_IF_ERROR(CheckReason(
+      request.reason(), v1::NotStartedReason_IsValid(request.reason()),
+      request.reason() == v1::OTHER_NOT_STARTED_REASON, request.note()));
   return TakeStep(caller, request.name(), request.etag(), kNotStarted,
                   [&](v1::Referral& r) {
                     r.set_not_started_reason(request.reason());
@@ -1065,14 +1066,9 @@ absl::StatusOr<v1::Referral> ReferralRecords::Withdraw(
   static const Step kWithdraw{v1::WITHDRAWN,
                               {v1::DRAFT, v1::SENT, v1::ACCEPTED, v1::STARTED},
                               Step::Side::kEither};
-  if (request.reason() == v1::WITHDRAWAL_REASON_UNSPECIFIED) {
-    return RequiredField("reason");
-  }
-  if (!v1::WithdrawalReason_IsValid(request.reason())) {
-    return InvalidField("reason", "must be one of the listed reasons");
-  }
-  RETURN_IF_ERROR(CheckNote("note", request.note(),
-                            request.reason() == v1::OTHER_WITHDRAWAL_REASON));
+  RETURN_IF_ERROR(CheckReason(
+      request.reason(), v1::WithdrawalReason_IsValid(request.reason()),
+      request.reason() == v1::OTHER_WITHDRAWAL_REASON, request.note()));
   return TakeStep(caller, request.name(), request.etag(), kWithdraw,
                   [&](v1::Referral& r) {
                     r.set_withdrawal_reason(request.reason());
