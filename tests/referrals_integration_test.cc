@@ -42,6 +42,7 @@
 #include "services/audit/audit_grpc.h"
 #include "services/participants/participants_grpc.h"
 #include "services/participants/referral_access.h"
+#include "services/partners/participant_consents.h"
 #include "services/partners/participant_erasure.h"
 #include "services/partners/partners_grpc.h"
 #include "services/partners/referrals_grpc.h"
@@ -751,6 +752,30 @@ TEST_F(ReferralsIntegrationTest, ReferralAccessIsInTheParticipantsAuditTrail) {
   }
   EXPECT_TRUE(created) << response.DebugString();
   EXPECT_TRUE(read_by_sub) << response.DebugString();
+}
+
+// The participants service does not answer (nothing listens where the
+// partners service looks for it): sending is UNAVAILABLE within the consent
+// check's deadline, never a hang, and nothing is stored.
+TEST_F(ReferralsIntegrationTest, APeerThatDoesNotAnswerIsUnavailable) {
+  absl::SetFlag(&FLAGS_participants_address, "127.0.0.1:1");
+  const absl::Time start = absl::Now();
+  v1::Referral referral;
+  grpc::Status status = referrals_->CreateReferral(
+      CallContext(PrimeAdviser()).get(), AllocationTo(sub_, true), &referral);
+  absl::SetFlag(&FLAGS_participants_address, "");
+  EXPECT_EQ(status.error_code(), Code::UNAVAILABLE)
+      << test_harness::Describe(status);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(4));
+  v1::ListReferralsRequest list;
+  list.set_parent(absl::StrCat("organisations/", prime_));
+  list.set_box(v1::SENT_BY);
+  v1::ListReferralsResponse listed;
+  ASSERT_TRUE(
+      referrals_
+          ->ListReferrals(CallContext(PrimeAdviser()).get(), list, &listed)
+          .ok());
+  EXPECT_EQ(listed.referrals_size(), 0);
 }
 
 }  // namespace

@@ -10,11 +10,15 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/flags/declare.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/server/outgoing.h"
 #include "employability/participants/v1/participants.grpc.pb.h"
 #include "services/partners/referral_records.h"
+
+// Where the participants service is; empty: this process (the suite).
+ABSL_DECLARE_FLAG(std::string, participants_address);
 
 namespace employability::partners {
 
