@@ -80,6 +80,11 @@ absl::Status ReferralAccess::Handle(const events::v1::EventEnvelope& envelope) {
     for (int category : accepted.data_categories()) {
       grant.add_data_categories(static_cast<v1::DataCategory>(category));
     }
+    // From the acceptance itself, not this consumer's clock: whichever
+    // process handles the event makes the same grant.
+    if (facts.has_respond_time()) {
+      *grant.mutable_start_time() = facts.respond_time();
+    }
     *grant.mutable_end_time() = accepted.grant_end_time();
     grant.set_source(facts.kind() == partners_v1::ALLOCATION
                          ? v1::ALLOCATION_ACCEPTED
