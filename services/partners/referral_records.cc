@@ -784,10 +784,18 @@ absl::StatusOr<v1::Referral> ReferralRecords::CreateOnce(
   } else {
     RETURN_IF_ERROR(AddChange(batch, caller, nullptr, referral, 1, created));
   }
+  return CommitNew(caller, batch, guard, fingerprint, "request_id",
+                   std::move(referral));
+}
+
+absl::StatusOr<v1::Referral> ReferralRecords::CommitNew(
+    const auth::Caller& caller, const Batch& batch, int guard,
+    const std::string& fingerprint, absl::string_view field,
+    v1::Referral referral) {
   ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
   if (!result.committed) {
     if (result.failed_step == guard) {
-      return Replay(caller, *result.found, fingerprint, "request_id");
+      return Replay(caller, *result.found, fingerprint, field);
     }
     return absl::AbortedError("a referral id clashed; retry");
   }
@@ -1544,16 +1552,8 @@ absl::StatusOr<v1::Referral> ReferralRecords::ImportCase(
       first);
   batch.ExpectAbsent(keys.Record(kReferral, id));
   RETURN_IF_ERROR(AddChange(batch, caller, nullptr, referral, 1, event));
-  ASSIGN_OR_RETURN(BatchResult result, store_.Commit(batch));
-  if (!result.committed) {
-    if (result.failed_step == guard) {
-      return Replay(caller, *result.found, fingerprint, "row_id");
-    }
-    return absl::AbortedError("a referral id clashed; retry");
-  }
-  referral.set_etag("1");
-  RETURN_IF_ERROR(AddLookupIndexes(referral));
-  return referral;
+  return CommitNew(caller, batch, guard, fingerprint, "row_id",
+                   std::move(referral));
 }
 
 absl::StatusOr<v1::Referral> ReferralRecords::ImportOutcome(

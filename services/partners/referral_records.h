@@ -184,6 +184,14 @@ class ReferralRecords {
   absl::StatusOr<v1::Referral> CreateOnce(
       const auth::Caller& caller, const v1::CreateReferralRequest& request,
       v1::Referral referral);
+  // Commits a new referral's batch (its idempotency guard at step `guard`):
+  // the referral, or the first result of a request id (`field`) used
+  // before; then its lookup indexes.
+  absl::StatusOr<v1::Referral> CommitNew(const auth::Caller& caller,
+                                         const storage::Batch& batch, int guard,
+                                         const std::string& fingerprint,
+                                         absl::string_view field,
+                                         v1::Referral referral);
   // The referral a create with the same request id (`field`) made first.
   absl::StatusOr<v1::Referral> Replay(const auth::Caller& caller,
                                       const storage::Record& found,

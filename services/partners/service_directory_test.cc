@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/events/event_log.h"
+#include "common/storage/forwarding_store.h"
 #include "common/storage/memory_store.h"
 #include "gtest/gtest.h"
 
@@ -36,78 +37,30 @@ testing::AssertionResult Names(const absl::Status& status,
          << " naming " << field;
 }
 
+// Holds the in-memory store, so that it exists before the forwarding base
+// that uses it (bases are built in the order they are listed).
+struct MemoryHolder {
+  explicit MemoryHolder(const Clock& clock) : memory(clock) {}
+  storage::MemoryStore memory;
+};
+
 // The in-memory store, keeping every batch that committed: the tests look
 // at what went into one atomic write.
-class RecordingStore final : public storage::Store {
+class RecordingStore final : private MemoryHolder,
+                             public storage::ForwardingStore {
  public:
-  explicit RecordingStore(const Clock& clock) : store_(clock) {}
+  explicit RecordingStore(const Clock& clock)
+      : MemoryHolder(clock), ForwardingStore(memory) {}
 
-  absl::StatusOr<std::optional<storage::Record>> Get(
-      const std::string& key) override {
-    return store_.Get(key);
-  }
-  absl::StatusOr<std::vector<std::optional<storage::Record>>> GetMany(
-      const std::vector<std::string>& keys) override {
-    return store_.GetMany(keys);
-  }
   absl::StatusOr<storage::BatchResult> Commit(
       const storage::Batch& batch) override {
-    absl::StatusOr<storage::BatchResult> result = store_.Commit(batch);
+    absl::StatusOr<storage::BatchResult> result =
+        ForwardingStore::Commit(batch);
     if (result.ok() && result->committed) committed.push_back(batch);
     return result;
   }
-  absl::StatusOr<int64_t> Increment(const std::string& key,
-                                    int64_t delta) override {
-    return store_.Increment(key, delta);
-  }
-  absl::StatusOr<bool> SetIfAbsent(const std::string& key,
-                                   const std::string& value,
-                                   absl::Duration ttl) override {
-    return store_.SetIfAbsent(key, value, ttl);
-  }
-  absl::StatusOr<std::vector<std::string>> IndexRange(const std::string& index,
-                                                      const std::string& after,
-                                                      int limit) override {
-    return store_.IndexRange(index, after, limit);
-  }
-  absl::StatusOr<std::vector<std::string>> IndexRangeByScore(
-      const std::string& index, int64_t min_score, int64_t max_score,
-      int limit) override {
-    return store_.IndexRangeByScore(index, min_score, max_score, limit);
-  }
-  absl::StatusOr<int64_t> IndexSize(const std::string& index) override {
-    return store_.IndexSize(index);
-  }
-  absl::StatusOr<std::vector<storage::StreamEntry>> StreamRead(
-      const std::string& stream, const std::string& after_id,
-      int limit) override {
-    return store_.StreamRead(stream, after_id, limit);
-  }
-  absl::Status StreamGroupCreate(const std::string& stream,
-                                 const std::string& group) override {
-    return store_.StreamGroupCreate(stream, group);
-  }
-  absl::StatusOr<std::vector<storage::StreamEntry>> StreamReadGroup(
-      const std::string& stream, const std::string& group,
-      const std::string& consumer, int limit) override {
-    return store_.StreamReadGroup(stream, group, consumer, limit);
-  }
-  absl::Status StreamAck(const std::string& stream, const std::string& group,
-                         const std::vector<std::string>& ids) override {
-    return store_.StreamAck(stream, group, ids);
-  }
-  absl::StatusOr<std::vector<storage::StreamEntry>> StreamClaimIdle(
-      const std::string& stream, const std::string& group,
-      const std::string& consumer, absl::Duration min_idle,
-      int limit) override {
-    return store_.StreamClaimIdle(stream, group, consumer, min_idle, limit);
-  }
-  absl::Status Ping() override { return store_.Ping(); }
 
   std::vector<storage::Batch> committed;
-
- private:
-  storage::MemoryStore store_;
 };
 
 // A service on its own behalf: reaches every service, so that most tests are
